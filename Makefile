@@ -1,0 +1,89 @@
+# mvm - a minimal KVM hypervisor.  `make`, `make check`, `make SAN=1 check`,
+# `make bench`, `make boot-test`, `make install PREFIX=...`.
+CC	?= gcc
+PREFIX	?= /usr/local
+VERSION	:= 0.1.0
+
+WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+	   -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS	:= -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
+	   -DMVM_VERSION=\"$(VERSION)\" $(EXTRA_CFLAGS)
+LDFLAGS	:= -pthread $(EXTRA_LDFLAGS)
+LDLIBS	:=
+
+ifeq ($(SAN),1)
+BUILD	:= build-san
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+else
+BUILD	:= build
+endif
+
+# The VMM proper, as a library so tests can build VMs in-process.
+LIB_SRCS := $(wildcard core/*.c x86/*.c hw/*.c pci/*.c virtio/*.c vfio/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_guest.o
+LIB	 := $(BUILD)/libmvm.a
+MVM	 := $(BUILD)/mvm
+
+all: mvm
+
+mvm: $(MVM)
+	@ln -sf $(MVM) mvm
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# Guests are freestanding and built the same way for every build flavour.
+include tests/guest/guest.mk
+
+$(BUILD)/embedded_guest.o: x86/embedded_guest.S $(GUEST_OUT)/embedded.bzImage
+	@mkdir -p $(dir $@)
+	$(CC) -c -DEMBEDDED_GUEST=\"$(GUEST_OUT)/embedded.bzImage\" -o $@ $<
+
+$(MVM): $(BUILD)/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit and guest tests: every tests/unit/test_*.c is one TAP program.
+TEST_SRCS := $(wildcard tests/unit/test_*.c tests/guest/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
+TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_LIB_OBJS) $(LIB) $(GUEST_IMAGES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -DGUEST_DIR=\"$(GUEST_OUT)\" -MMD -MP \
+		$(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -MMD -MP -c -o $@ $<
+
+tests: $(TEST_BINS) $(MVM)
+
+# prove runs C test programs and shell tests (tests/*.t) alike.
+check: tests
+	MVM=$(abspath $(MVM)) GUEST_DIR=$(abspath $(GUEST_OUT)) \
+	BUILD=$(abspath $(BUILD)) \
+	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t)
+
+boot-test: $(MVM)
+	MVM=$(abspath $(MVM)) prove -v --exec '' tests/boot/boot-test.t
+
+bench: $(MVM)
+	MVM=$(abspath $(MVM)) BUILD=$(abspath $(BUILD)) bench/run.sh
+
+install: $(MVM)
+	install -D -m 0755 $(MVM) $(DESTDIR)$(PREFIX)/bin/mvm
+	install -D -m 0644 docs/mvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/mvm.1
+
+clean:
+	rm -rf build build-san mvm
+
+.PHONY: all mvm check tests bench boot-test install clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <sys/mman.h>
+
+#include "mvm/guest_mem.h"
+#include "mvm/layout.h"
+#include "mvm/util.h"
+
+int guest_mem_init(struct guest_mem *mem, uint64_t size)
+{
+	void *p;
+
+	if (size < 2 * MiB || !IS_ALIGNED(size, 2 * MiB))
+		return -EINVAL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* Guest RAM is large and mostly idle: let THP back it if it can. */
+	madvise(p, size, MADV_HUGEPAGE);
+	mem->host = p;
+	mem->size = size;
+	mem->low_size = MIN(size, MMIO_HOLE_START);
+	mem->high_size = size - mem->low_size;
+	return 0;
+}
+
+void guest_mem_destroy(struct guest_mem *mem)
+{
+	if (mem->host)
+		munmap(mem->host, mem->size);
+	mem->host = NULL;
+}
+
+void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	if (gpa < mem->low_size) {
+		if (len > mem->low_size - gpa)
+			return NULL;
+		return mem->host + gpa;
+	}
+	if (gpa >= HIGH_RAM_START && gpa - HIGH_RAM_START < mem->high_size) {
+		if (len > mem->high_size - (gpa - HIGH_RAM_START))
+			return NULL;
+		return mem->host + mem->low_size + (gpa - HIGH_RAM_START);
+	}
+	return NULL;
+}
+
+uint64_t guest_mem_top(const struct guest_mem *mem)
+{
+	return mem->high_size ? HIGH_RAM_START + mem->high_size
+			      : mem->low_size;
+}

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vCPU run loop: KVM_RUN, decode the exit, dispatch PIO/MMIO to the
+ * iobus, and turn anything the VMM cannot continue from into a VM exit with
+ * a message a kernel developer can act on.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mvm/util.h"
+#include "mvm/vcpu.h"
+#include "mvm/vm.h"
+#include "mvm/x86.h"
+
+static void kick_handler(int sig)
+{
+	(void)sig;	/* only here to make KVM_RUN return -EINTR */
+}
+
+int vcpu_signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: KVM_RUN must return to us with EINTR. */
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
+{
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0) {
+		pr_errno(errno, "vCPU %u: KVM_CREATE_VCPU failed", id);
+		return -errno;
+	}
+	vcpu->run = mmap(NULL, (size_t)vm->vcpu_mmap_size,
+			 PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		int err = errno;
+
+		pr_errno(err, "vCPU %u: mmap of kvm_run failed", id);
+		close(vcpu->fd);
+		vcpu->fd = -1;
+		vcpu->run = NULL;
+		return -err;
+	}
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, (size_t)vcpu->vm->vcpu_mmap_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t i;
+
+	/* String I/O (rep outs/ins) arrives as `count` back-to-back items. */
+	for (i = 0; i < run->io.count; i++) {
+		if (!iobus_access(&vcpu->vm->pio, run->io.port, data,
+				  run->io.size, is_write))
+			pr_warn_ratelimited("vCPU %u: unclaimed %s port %#x size %u",
+					    vcpu->id, is_write ? "write to" :
+					    "read from", run->io.port,
+					    run->io.size);
+		data += run->io.size;
+	}
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->mmio.len > sizeof(run->mmio.data))
+		return;
+	if (!iobus_access(&vcpu->vm->mmio, run->mmio.phys_addr,
+			  run->mmio.data, run->mmio.len, run->mmio.is_write))
+		pr_warn_ratelimited("vCPU %u: unclaimed MMIO %s %#llx size %u",
+				    vcpu->id, run->mmio.is_write ? "write" :
+				    "read",
+				    (unsigned long long)run->mmio.phys_addr,
+				    run->mmio.len);
+}
+
+static const char *internal_suberror(uint32_t s)
+{
+	switch (s) {
+	case KVM_INTERNAL_ERROR_EMULATION:
+		return "emulation failure";
+	case KVM_INTERNAL_ERROR_SIMUL_EX:
+		return "exception while delivering an exception";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV:
+		return "exit while delivering an event";
+	default:
+		return "unknown";
+	}
+}
+
+static void dump_internal_error(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t n = run->internal.ndata;
+	char bytes[3 * 16 + 1] = "";
+
+	pr_err("vCPU %u: KVM_EXIT_INTERNAL_ERROR suberror %u (%s)", vcpu->id,
+	       run->internal.suberror,
+	       internal_suberror(run->internal.suberror));
+	/*
+	 * For emulation failures with KVM_CAP_X86_... extended info the
+	 * kernel puts flags in data[0] and the insn length + bytes after it
+	 * (uapi kvm.h: struct kvm_run.emulation_failure).
+	 */
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    n >= 2 && (run->emulation_failure.flags &
+		       KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		unsigned int len = MIN(run->emulation_failure.insn_size, 15U);
+		unsigned int i, off = 0;
+
+		for (i = 0; i < len; i++)
+			off += (unsigned int)snprintf(bytes + off,
+				sizeof(bytes) - off, "%02x ",
+				run->emulation_failure.insn_bytes[i]);
+		pr_err("vCPU %u: instruction bytes: %s", vcpu->id, bytes);
+	} else {
+		uint32_t i;
+
+		for (i = 0; i < n && i < ARRAY_SIZE(run->internal.data); i++)
+			pr_err("vCPU %u: data[%u] = %#llx", vcpu->id, i,
+			       (unsigned long long)run->internal.data[i]);
+	}
+}
+
+void vcpu_dump(struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		pr_errno(errno, "vCPU %u: cannot read registers", vcpu->id);
+		return;
+	}
+	pr_err("vCPU %u: rip %016llx rsp %016llx rflags %08llx", vcpu->id,
+	       r.rip, r.rsp, r.rflags);
+	pr_err("vCPU %u: rax %016llx rbx %016llx rcx %016llx rdx %016llx",
+	       vcpu->id, r.rax, r.rbx, r.rcx, r.rdx);
+	pr_err("vCPU %u: rsi %016llx rdi %016llx rbp %016llx r8  %016llx",
+	       vcpu->id, r.rsi, r.rdi, r.rbp, r.r8);
+	pr_err("vCPU %u: cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx",
+	       vcpu->id, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+	pr_err("vCPU %u: cs %04x (base %llx l %u db %u) ss %04x",
+	       vcpu->id, s.cs.selector, s.cs.base, s.cs.l, s.cs.db,
+	       s.ss.selector);
+}
+
+/* Returns true to keep running. */
+static bool handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; ours has one. */
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+			vm_request_exit(vm, VM_EXIT_REBOOT, 0);
+		else
+			vm_request_exit(vm, VM_EXIT_POWEROFF, 0);
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		pr_err("vCPU %u: triple fault (KVM_EXIT_SHUTDOWN): the guest hit an exception it could not handle",
+		       vcpu->id);
+		vcpu_dump(vcpu);
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		dump_internal_error(vcpu);
+		vcpu_dump(vcpu);
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		pr_err("vCPU %u: KVM_EXIT_FAIL_ENTRY, hardware reason %#llx: the vCPU state is invalid",
+		       vcpu->id, (unsigned long long)
+		       run->fail_entry.hardware_entry_failure_reason);
+		vcpu_dump(vcpu);
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+		return false;
+	default:
+		pr_err("vCPU %u: unexpected KVM exit reason %u", vcpu->id,
+		       run->exit_reason);
+		vcpu_dump(vcpu);
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	sigset_t set;
+
+	/* Only the kick signal reaches vCPU threads. */
+	sigfillset(&set);
+	sigdelset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+
+	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->run->immediate_exit = 0;
+				continue;
+			}
+			pr_errno(errno, "vCPU %u: KVM_RUN failed", vcpu->id);
+			vm_request_exit(vm, VM_EXIT_ERROR, 1);
+			break;
+		}
+		vcpu->nr_exits++;
+		if (!handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	char name[16];
+	int err;
+
+	err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (err) {
+		pr_errno(err, "vCPU %u: cannot create thread", vcpu->id);
+		return -err;
+	}
+	snprintf(name, sizeof(name), "mvm-vcpu%u", vcpu->id);
+	pthread_setname_np(vcpu->thread, name);
+	vcpu->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	/* immediate_exit closes the race with a signal sent just before
+	 * KVM_RUN is entered (uapi kvm.h, KVM_CAP_IMMEDIATE_EXIT). */
+	vcpu->run->immediate_exit = 1;
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+}

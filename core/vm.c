@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Building and running one VM.  vm_build() is the machine's datasheet: the
+ * ordered list of everything the machine has, each step undone by
+ * vm_destroy() if a later one fails.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "mvm/acpi.h"
+#include "mvm/acpi_pm.h"
+#include "mvm/boot.h"
+#include "mvm/console.h"
+#include "mvm/embedded_guest.h"
+#include "mvm/i8042.h"
+#include "mvm/debug_exit.h"
+#include "mvm/layout.h"
+#include "mvm/mptable.h"
+#include "mvm/pci.h"
+#include "mvm/rtc.h"
+#include "mvm/serial.h"
+#include "mvm/util.h"
+#include "mvm/vcpu.h"
+#include "mvm/vm.h"
+#include "mvm/x86.h"
+
+#define KVM_API_VERSION_EXPECTED	12
+/* Addresses for VMX's real-mode helpers, just below the 4 GiB line, in
+ * the MMIO hole where no RAM or device lives (uapi: KVM_SET_TSS_ADDR). */
+#define KVM_TSS_ADDR			0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR		0xfffbc000ULL
+
+struct vm_devices {
+	struct acpi_pm acpi_pm;
+	struct i8042 i8042;
+	struct rtc rtc;
+	struct console console;
+	bool console_started;
+};
+
+void vm_config_init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = VM_DEFAULT_MEM;
+	cfg->nr_cpus = 1;
+	cfg->name = "mvm";
+	cfg->console_in_fd = STDIN_FILENO;
+	cfg->console_out_fd = STDOUT_FILENO;
+}
+
+void vm_request_exit(struct vm *vm, enum vm_exit_reason why, int status)
+{
+	int expected = VM_RUNNING;
+
+	if (!atomic_compare_exchange_strong(&vm->exit_reason, &expected,
+					    (int)why))
+		return;
+	vm->exit_status = status;
+	if (vm->exit_efd > 0) {
+		uint64_t one = 1;
+
+		if (write(vm->exit_efd, &one, sizeof(one)) < 0)
+			return;
+	}
+}
+
+void vm_irq_line(void *opaque, unsigned int pin, int level)
+{
+	struct vm *vm = opaque;
+	struct kvm_irq_level irq = { .irq = pin, .level = level ? 1 : 0 };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		pr_warn_ratelimited("KVM_IRQ_LINE pin %u level %d failed: %s",
+				    pin, level, strerror(errno));
+}
+
+static const struct {
+	long cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel IOAPIC/LAPIC)" },
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel PIT)" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
+};
+
+static int kvm_open(struct vm *vm)
+{
+	int version, max_cpus;
+	unsigned int i;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int err = errno;
+
+		pr_errno(err, "/dev/kvm: cannot open (%s)",
+			 err == ENOENT ? "KVM is not available on this host: load kvm_intel or kvm_amd" :
+			 err == EACCES ? "add yourself to the kvm group" :
+			 "KVM is not usable");
+		return -err;
+	}
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION_EXPECTED) {
+		pr_err("/dev/kvm: KVM API version %d, mvm needs %d", version,
+		       KVM_API_VERSION_EXPECTED);
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(required_caps); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+			  required_caps[i].cap) <= 0) {
+			pr_err("/dev/kvm: missing capability %s",
+			       required_caps[i].name);
+			return -EOPNOTSUPP;
+		}
+	}
+	max_cpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max_cpus <= 0)
+		max_cpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				 KVM_CAP_NR_VCPUS);
+	if (max_cpus > 0 && vm->cfg.nr_cpus > (unsigned int)max_cpus) {
+		pr_err("--cpus %u: this host's KVM allows at most %d vCPUs",
+		       vm->cfg.nr_cpus, max_cpus);
+		return -EINVAL;
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0) {
+		pr_errno(errno, "KVM_GET_VCPU_MMAP_SIZE failed");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vm_create(struct vm *vm)
+{
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		pr_errno(errno, "KVM_CREATE_VM failed");
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
+		pr_errno(errno, "KVM_SET_TSS_ADDR failed");
+		return -errno;
+	}
+	/* Optional: not every KVM flavour implements it (VMX-only). */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
+		uint64_t addr = KVM_IDENTITY_MAP_ADDR;
+
+		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0) {
+			pr_errno(errno, "KVM_SET_IDENTITY_MAP_ADDR failed");
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa,
+		       uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		pr_errno(errno, "KVM_SET_USER_MEMORY_REGION slot %u (%#llx+%#llx) failed",
+			 slot, (unsigned long long)gpa,
+			 (unsigned long long)size);
+		return -errno;
+	}
+	return 0;
+}
+
+static int vm_memory_alloc(struct vm *vm)
+{
+	int err = guest_mem_init(&vm->mem, vm->cfg.mem_size);
+
+	if (err)
+		pr_errno(-err, "--mem %llu MiB: cannot allocate guest RAM",
+			 (unsigned long long)(vm->cfg.mem_size >> 20));
+	return err;
+}
+
+static int vm_memslots_init(struct vm *vm)
+{
+	int err = set_memslot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
+
+	if (!err && vm->mem.high_size)
+		err = set_memslot(vm, 1, HIGH_RAM_START, vm->mem.high_size,
+				  vm->mem.host + vm->mem.low_size);
+	return err;
+}
+
+static int vm_irqchip_init(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+	unsigned int i;
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		pr_errno(errno, "KVM_CREATE_IRQCHIP failed");
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		pr_errno(errno, "KVM_CREATE_PIT2 failed");
+		return -errno;
+	}
+	for (i = 0; i < ARRAY_SIZE(vm->isa_irq); i++)
+		vm->isa_irq[i] = (struct irq_line){
+			.set = vm_irq_line, .opaque = vm, .pin = i,
+		};
+	return 0;
+}
+
+static int vm_devices_init(struct vm *vm)
+{
+	struct vm_devices *d = vm->devices;
+	int err;
+
+	vm->serial = serial_create(&vm->pio, SERIAL0_PORT,
+				   vm->isa_irq[SERIAL0_IRQ],
+				   vm->cfg.console_out_fd);
+	if (!vm->serial)
+		return -ENOMEM;
+	err = i8042_init(&d->i8042, &vm->pio, vm);
+	if (!err)
+		err = rtc_init(&d->rtc, &vm->pio);
+	if (!err)
+		err = acpi_pm_init(&d->acpi_pm, &vm->pio, vm);
+	if (!err && vm->cfg.debug_exit)
+		err = debug_exit_init(&vm->pio, vm);
+	if (err)
+		return err;
+	rtc_set_mem_size(&d->rtc, vm->mem.low_size, vm->mem.high_size);
+	return 0;
+}
+
+static int vm_pci_init(struct vm *vm)
+{
+	/* Above RAM and never below 4 GiB (the hole holds the 32-bit window,
+	 * ECAM and the APICs). */
+	uint64_t base = ALIGN_UP(MAX(guest_mem_top(&vm->mem), HIGH_RAM_START),
+				 PCI_MMIO64_ALIGN);
+
+	vm->pci = calloc(1, sizeof(*vm->pci));
+	if (!vm->pci)
+		return -ENOMEM;
+	vm->mmio64_base = base;
+	vm->mmio64_size = PCI_MMIO64_SIZE;
+	pci_bus_init(vm->pci, &vm->pio, &vm->mmio, base, PCI_MMIO64_SIZE);
+	vm->pci->irq_set = vm_irq_line;
+	vm->pci->irq_opaque = vm;
+	return 0;
+}
+
+static int vm_firmware_tables(struct vm *vm)
+{
+	struct acpi_machine m = {
+		.nr_cpus = vm->nr_cpus,
+		.mmio64_base = vm->mmio64_base,
+		.mmio64_size = vm->mmio64_size,
+	};
+	int err;
+
+	err = mptable_build(&vm->mem, vm->nr_cpus);
+	if (err) {
+		pr_errno(-err, "cannot build the MP table");
+		return err;
+	}
+	err = acpi_tables_build(&vm->mem, &m, &vm->rsdp_gpa);
+	if (err)
+		pr_errno(-err, "cannot build the ACPI tables");
+	else if (vm->rsdp_gpa != ACPI_TABLES_ADDR)
+		err = -EINVAL;	/* the zero page already points there */
+	return err;
+}
+
+static int build_cmdline(const struct vm_config *cfg, char **out)
+{
+	const char *p = cfg->params ? cfg->params : "";
+	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(p) + 1;
+
+	*out = malloc(len);
+	if (!*out)
+		return -ENOMEM;
+	snprintf(*out, len, "%s%s%s", VM_DEFAULT_CMDLINE, *p ? " " : "", p);
+	return 0;
+}
+
+static int vm_load_kernel(struct vm *vm)
+{
+	const struct vm_config *cfg = &vm->cfg;
+	/* The RSDP's place is fixed, so the kernel can be loaded (and a bad
+	 * image refused) before KVM is even opened. */
+	struct boot_config bc = { .rsdp_gpa = ACPI_TABLES_ADDR };
+	struct boot_entry entry;
+	uint8_t *kbuf = NULL, *ibuf = NULL;
+	size_t klen = 0, ilen = 0;
+	char *cmdline = NULL;
+	int err;
+
+	if (cfg->kernel) {
+		err = read_file(cfg->kernel, &kbuf, &klen);
+		if (err) {
+			pr_errno(-err, "%s: cannot read kernel", cfg->kernel);
+			return err;
+		}
+		bc.kernel = (struct boot_image){ kbuf, klen, cfg->kernel };
+	} else if (cfg->kernel_image) {
+		bc.kernel = (struct boot_image){
+			cfg->kernel_image, cfg->kernel_image_len,
+			cfg->kernel_label ? cfg->kernel_label : "kernel image",
+		};
+	} else {
+		bc.kernel = (struct boot_image){
+			embedded_guest_start,
+			(size_t)(embedded_guest_end - embedded_guest_start),
+			"embedded guest",
+		};
+	}
+	if (cfg->initrd) {
+		err = read_file(cfg->initrd, &ibuf, &ilen);
+		if (err) {
+			pr_errno(-err, "%s: cannot read initrd", cfg->initrd);
+			goto out;
+		}
+		bc.initrd = (struct boot_image){ ibuf, ilen, cfg->initrd };
+	}
+	err = build_cmdline(cfg, &cmdline);
+	if (err)
+		goto out;
+	bc.cmdline = cmdline;
+	err = x86_boot_load(&vm->mem, &bc, &entry);
+	if (err)
+		goto out;
+	vm->entry_rip = entry.rip;
+	vm->entry_rsi = entry.rsi;
+	err = x86_boot_tables_write(&vm->mem);
+out:
+	free(kbuf);
+	free(ibuf);
+	free(cmdline);
+	return err;
+}
+
+static int vm_vcpus_init(struct vm *vm)
+{
+	struct kvm_cpuid2 *cpuid;
+	unsigned int i;
+	int err = 0;
+
+	vm->vcpus = calloc(vm->nr_cpus, sizeof(*vm->vcpus));
+	cpuid = cpuid_get_supported(vm->kvm_fd);
+	if (!vm->vcpus || !cpuid) {
+		free(cpuid);
+		return -ENOMEM;
+	}
+	for (i = 0; i < vm->nr_cpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (i = 0; i < vm->nr_cpus && !err; i++) {
+		err = vcpu_create(vm, &vm->vcpus[i], i);
+		if (!err)
+			err = cpuid_set(vm->vcpus[i].fd, cpuid, i,
+					vm->nr_cpus);
+		if (!err)
+			err = x86_lapic_setup(vm->vcpus[i].fd);
+	}
+	free(cpuid);
+	if (err)
+		return err;
+	/* Only the BSP gets boot state; APs wait for INIT/SIPI in KVM. */
+	return x86_boot_vcpu_setup(vm->vcpus[0].fd, vm->entry_rip,
+				   vm->entry_rsi);
+}
+
+int vm_build(struct vm *vm, const struct vm_config *cfg)
+{
+	int err;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->exit_efd = -1;
+	vm->nr_cpus = cfg->nr_cpus;
+	pthread_mutex_init(&vm->exit_lock, NULL);
+	iobus_init(&vm->pio, "pio");
+	iobus_init(&vm->mmio, "mmio");
+	vm->devices = calloc(1, sizeof(struct vm_devices));
+	if (!vm->devices)
+		return -ENOMEM;
+
+	if (cfg->nr_cpus < 1 || cfg->nr_cpus > VM_MAX_CPUS) {
+		pr_err("--cpus %u: must be between 1 and %d", cfg->nr_cpus,
+		       VM_MAX_CPUS);
+		err = -EINVAL;
+		goto fail;
+	}
+	/* First what needs no KVM, so bad input is refused before anything
+	 * touches /dev/kvm. */
+	err = vm_memory_alloc(vm);		/* RAM around the MMIO hole */
+	if (!err)
+		err = vm_load_kernel(vm);	/* bzImage/ELF, initrd, cmdline */
+	if (!err)
+		err = kvm_open(vm);		/* /dev/kvm, API, capabilities */
+	if (!err)
+		err = vm_create(vm);		/* the VM and its VMX helpers */
+	if (!err)
+		err = vm_memslots_init(vm);	/* RAM into the VM */
+	if (!err)
+		err = vm_irqchip_init(vm);	/* PIC, IOAPIC, LAPICs, PIT */
+	if (!err)
+		err = vm_devices_init(vm);	/* UART, i8042, RTC, ACPI PM */
+	if (!err)
+		err = vm_pci_init(vm);		/* host bridge, cf8/cfc, ECAM */
+	if (!err)
+		err = vm_firmware_tables(vm);	/* MP table, ACPI */
+	if (!err)
+		err = vm_vcpus_init(vm);	/* vCPUs, CPUID, boot state */
+	if (!err)
+		return 0;
+fail:
+	vm_destroy(vm);
+	return err;
+}
+
+static int exit_status(struct vm *vm)
+{
+	switch (atomic_load(&vm->exit_reason)) {
+	case VM_EXIT_POWEROFF:
+	case VM_EXIT_REBOOT:
+		return 0;
+	case VM_EXIT_DEBUG_EXIT:
+	case VM_EXIT_SIGNAL:
+	case VM_EXIT_ERROR:
+		return vm->exit_status;
+	default:
+		return 1;
+	}
+}
+
+/* Wait for a device, a vCPU or a signal to end the VM. */
+static void wait_for_exit(struct vm *vm, int sfd)
+{
+	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		struct pollfd p[2] = {
+			{ .fd = vm->exit_efd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+
+		if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			break;
+		if (sfd >= 0 && (p[1].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			pr_info("received signal %u, stopping the VM",
+				si.ssi_signo);
+			vm_request_exit(vm, VM_EXIT_SIGNAL,
+					128 + (int)si.ssi_signo);
+		}
+	}
+}
+
+int vm_run(struct vm *vm)
+{
+	struct vm_devices *d = vm->devices;
+	sigset_t stop, old;
+	unsigned int i;
+	int sfd, err;
+
+	err = vcpu_signals_init();
+	if (err) {
+		pr_errno(-err, "cannot install the vCPU kick handler");
+		return 1;
+	}
+	vm->exit_efd = eventfd(0, EFD_CLOEXEC);
+	if (vm->exit_efd < 0) {
+		pr_errno(errno, "eventfd for VM exit failed");
+		return 1;
+	}
+	/* SIGINT/SIGTERM/SIGHUP arrive through a signalfd on this thread;
+	 * the mask is inherited by the vCPU and console threads. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	sfd = signalfd(-1, &stop, SFD_CLOEXEC);
+
+	if (vm->cfg.console_in_fd >= 0) {
+		err = console_start(&d->console, vm->serial, vm,
+				    vm->cfg.console_in_fd);
+		d->console_started = err == 0;
+	}
+	for (i = 0; i < vm->nr_cpus; i++)
+		if (vcpu_start(&vm->vcpus[i]))
+			vm_request_exit(vm, VM_EXIT_ERROR, 1);
+
+	wait_for_exit(vm, sfd);
+
+	for (i = 0; i < vm->nr_cpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (i = 0; i < vm->nr_cpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	if (d->console_started)
+		console_stop(&d->console);
+	d->console_started = false;
+	if (sfd >= 0)
+		close(sfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return exit_status(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	if (vm->vcpus) {
+		for (i = 0; i < vm->nr_cpus; i++)
+			vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+		vm->vcpus = NULL;
+	}
+	if (vm->serial)
+		serial_destroy(vm->serial, &vm->pio);
+	vm->serial = NULL;
+	if (vm->pci) {
+		pci_bus_destroy(vm->pci);
+		free(vm->pci);
+		vm->pci = NULL;
+	}
+	if (vm->devices)
+		acpi_pm_destroy(&vm->devices->acpi_pm);
+	free(vm->devices);
+	vm->devices = NULL;
+	guest_mem_destroy(&vm->mem);
+	iobus_destroy(&vm->pio);
+	iobus_destroy(&vm->mmio);
+	if (vm->exit_efd >= 0)
+		close(vm->exit_efd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->exit_efd = vm->vm_fd = vm->kvm_fd = -1;
+	pthread_mutex_destroy(&vm->exit_lock);
+}

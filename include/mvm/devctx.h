@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a PCI device model may use of the machine: the two I/O buses, the
+ * PCI bus, the interrupt router, the event loop, guest RAM, and KVM memory
+ * slots (for BARs backed by host memory, e.g. a VFIO region mmap).  Device
+ * models meet the machine only through this; unit tests pass fakes.
+ */
+#ifndef MVM_DEVCTX_H
+#define MVM_DEVCTX_H
+
+#include <stdint.h>
+
+#include "mvm/evloop.h"
+#include "mvm/guest_mem.h"
+#include "mvm/iobus.h"
+#include "mvm/irq_router.h"
+#include "mvm/pci.h"
+
+struct memslot_ops {
+	/* Map host memory at a guest-physical range; returns a slot or -errno. */
+	int (*map)(void *opaque, uint64_t gpa, uint64_t size, void *hva);
+	int (*unmap)(void *opaque, int slot);
+};
+
+struct device_ctx {
+	struct iobus *pio;
+	struct iobus *mmio;
+	struct pci_bus *pci;
+	struct irq_router *router;
+	struct evloop *loop;
+	struct guest_mem *mem;
+	const struct memslot_ops *slots;
+	void *slots_opaque;
+};
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A device's own irqfd routing table: for each MSI-X vector, the eventfd
+ * its interrupt source signals, the GSI whose KVM route carries the
+ * guest's message, and the state that ties them together:
+ *
+ *   vector -> eventfd -> (irqfd) -> GSI -> MSI route (address/data)
+ *
+ * A vector is "live" when its eventfd is attached to KVM with an irqfd and
+ * its route is committed: the interrupt then reaches the guest without
+ * passing through mvm.  Otherwise it is "polled": the event loop reads the
+ * eventfd and either sets the vector's pending bit (guest-masked) or
+ * injects it with KVM_SIGNAL_MSI (unmasked but its route not committed
+ * yet, or no GSI left).  GSIs are spent only on vectors the guest has
+ * unmasked, and kept across mask/unmask; they are returned when MSI-X is
+ * disabled or the device is reset.
+ *
+ * All functions are called with the struct msix lock held, except where
+ * said otherwise.
+ */
+#ifndef MVM_MSIX_VECTORS_H
+#define MVM_MSIX_VECTORS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mvm/evloop.h"
+#include "mvm/irq_router.h"
+#include "mvm/msix.h"
+
+struct msix_vector {
+	int efd;		/* interrupt source; -1: none */
+	int gsi;		/* -1: none */
+	bool irqfd;		/* efd attached to gsi in KVM */
+	bool polled;		/* efd watched by the event loop */
+	bool host_live;		/* the owner armed the source (e.g. VFIO) */
+};
+
+struct msix_vectors_stats {
+	uint64_t injected_by_mvm;	/* KVM_SIGNAL_MSI / efd writes */
+	uint64_t pending_set;		/* interrupts while masked */
+	uint64_t live;			/* vectors currently on irqfd */
+};
+
+struct msix_vectors {
+	struct msix *msix;
+	struct irq_router *router;
+	struct evloop *loop;
+	struct msix_vector *v;
+	struct irq_route_waiter waiter;
+	struct msix_vectors_stats stats;
+};
+
+int msix_vectors_init(struct msix_vectors *mv, struct msix *msix,
+		      struct irq_router *router, struct evloop *loop);
+/* Detach everything and free GSIs; eventfds stay the owner's. */
+void msix_vectors_destroy(struct msix_vectors *mv);
+
+/* Give vector v an interrupt source (or -1 to take it away). */
+int msix_vectors_set_eventfd(struct msix_vectors *mv, unsigned int v,
+			     int efd);
+/* Bring v's wiring in line with the guest's view of it. */
+void msix_vectors_sync(struct msix_vectors *mv, unsigned int v);
+/* Return v's GSI and detach it (MSI-X disabled, reset). */
+void msix_vectors_release(struct msix_vectors *mv, unsigned int v);
+/*
+ * Deliver vector v as the device would (used after a host re-enable that
+ * may have lost an interrupt): pending bit if masked, else inject.
+ */
+void msix_vectors_fire(struct msix_vectors *mv, unsigned int v);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One vCPU = one KVM vCPU fd + one host thread running KVM_RUN.  The run
+ * loop is the straight line: KVM_RUN -> exit reason -> iobus dispatch ->
+ * device -> (irq layer) -> back into the guest.
+ */
+#ifndef MVM_VCPU_H
+#define MVM_VCPU_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;	/* also its APIC ID */
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t nr_exits;
+};
+
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
+void vcpu_destroy(struct vcpu *vcpu);
+int vcpu_start(struct vcpu *vcpu);
+/* Make KVM_RUN return soon (immediate_exit + signal); safe from any thread. */
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_join(struct vcpu *vcpu);
+/* Print registers and, for emulation failures, the instruction bytes. */
+void vcpu_dump(struct vcpu *vcpu);
+/* Signal used to kick vCPU threads out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL	SIGUSR1
+int vcpu_signals_init(void);
+
+#endif

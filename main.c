@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mvm: a minimal KVM hypervisor.  This file is the command line only:
+ * it turns arguments into a struct vm_config, and every error into one
+ * line on stderr and a non-zero exit status.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mvm/util.h"
+#include "mvm/vm.h"
+
+#define MEM_MIN_MIB	32ULL
+#define MEM_MAX_MIB	(1ULL << 20)	/* 1 TiB */
+
+static const char run_usage[] =
+"usage: mvm run [options]\n"
+"\n"
+"Boot a Linux kernel (or, without -k, the embedded test guest) in a KVM\n"
+"virtual machine with a serial console on stdin/stdout.\n"
+"\n"
+"  -k, --kernel FILE     bzImage or ELF vmlinux to boot\n"
+"  -i, --initrd FILE     initramfs / initrd image\n"
+"  -p, --params CMDLINE  appended to the kernel command line\n"
+"                        (default: \"" VM_DEFAULT_CMDLINE "\")\n"
+"  -m, --mem MiB         guest RAM in MiB (default 256, even, >= 32)\n"
+"  -c, --cpus N          number of vCPUs (default 1, at most 64)\n"
+"      --name NAME       name of the VM (default \"mvm\")\n"
+"      --debug-exit      add a debug-exit port at 0xf4: a guest write of\n"
+"                        byte V ends mvm with exit status V\n"
+"  -h, --help            show this help\n"
+"\n"
+"Console: when stdin is a terminal it is put in raw mode; type Ctrl-A x\n"
+"to quit, Ctrl-A Ctrl-A to send Ctrl-A.\n"
+"Exit status: 0 when the guest powers off or reboots, V for a debug-exit\n"
+"write of V, 128+N when stopped by signal N, 1 on errors.\n";
+
+static const char main_usage[] =
+"usage: mvm <command> [options]\n"
+"\n"
+"commands:\n"
+"  run       boot a virtual machine (see 'mvm help run')\n"
+"  version   print the version\n"
+"  help      show help for a command\n";
+
+static int parse_uint(const char *opt, const char *arg, unsigned long long min,
+		      unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*arg == '-' || *arg == '\0')
+		goto bad;
+	v = strtoull(arg, &end, 10);
+	if (errno || *end)
+		goto bad;
+	if (v < min || v > max) {
+		pr_err("%s '%s': must be between %llu and %llu", opt, arg, min,
+		       max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+bad:
+	pr_err("%s '%s': not a number", opt, arg);
+	return -1;
+}
+
+enum { OPT_NAME = 256, OPT_DEBUG_EXIT };
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "params", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vm_config cfg;
+	unsigned long long v;
+	struct vm vm;
+	int c, status;
+
+	vm_config_init(&cfg);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			cfg.kernel = optarg;
+			break;
+		case 'i':
+			cfg.initrd = optarg;
+			break;
+		case 'p':
+			cfg.params = optarg;
+			break;
+		case 'm':
+			if (parse_uint("--mem", optarg, MEM_MIN_MIB,
+				       MEM_MAX_MIB, &v))
+				return 2;
+			if (v & 1) {
+				pr_err("--mem '%s': must be an even number of MiB (RAM is mapped in 2 MiB pages)",
+				       optarg);
+				return 2;
+			}
+			cfg.mem_size = v << 20;
+			break;
+		case 'c':
+			if (parse_uint("--cpus", optarg, 1, VM_MAX_CPUS, &v))
+				return 2;
+			cfg.nr_cpus = (unsigned int)v;
+			break;
+		case OPT_NAME:
+			if (!*optarg || strchr(optarg, '/')) {
+				pr_err("--name '%s': must be non-empty and contain no '/'",
+				       optarg);
+				return 2;
+			}
+			cfg.name = optarg;
+			break;
+		case OPT_DEBUG_EXIT:
+			cfg.debug_exit = true;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 0;
+		case ':':
+			pr_err("run: option '%s' needs an argument (see 'mvm help run')",
+			       argv[optind - 1]);
+			return 2;
+		default:
+			pr_err("run: unknown option '%s' (see 'mvm help run')",
+			       argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		pr_err("run: unexpected argument '%s' (see 'mvm help run')",
+		       argv[optind]);
+		return 2;
+	}
+	if (cfg.initrd && !cfg.kernel) {
+		pr_err("--initrd '%s': needs --kernel (the embedded guest takes no initrd)",
+		       cfg.initrd);
+		return 2;
+	}
+	if (vm_build(&vm, &cfg))
+		return 1;
+	status = vm_run(&vm);
+	vm_destroy(&vm);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "help";
+
+	/* A console reader that went away must not kill the VM. */
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("mvm %s\n", MVM_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
+	    !strcmp(cmd, "-h")) {
+		if (argc > 2 && !strcmp(argv[2], "run")) {
+			fputs(run_usage, stdout);
+			return 0;
+		}
+		if (argc > 2) {
+			pr_err("help: unknown command '%s'", argv[2]);
+			return 2;
+		}
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	pr_err("unknown command '%s' (see 'mvm help')", cmd);
+	return 2;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Running a test guest in-process for a host TAP test: load the bzImage
+ * built by guest.mk, build the VM with the caller's config, capture the
+ * serial console in a memfd, attach the ucall recorder, run, tear down.
+ * Static inline so only the guest tests pull the VM code in.
+ */
+#ifndef MVM_TEST_GUEST_HARNESS_H
+#define MVM_TEST_GUEST_HARNESS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mvm/vm.h"
+#include "tap.h"
+#include "lib/ucall_host.h"
+
+#ifndef GUEST_DIR
+#define GUEST_DIR "build/guest"
+#endif
+
+struct guest_run {
+	int build_err;		/* vm_build() result */
+	int status;		/* vm_run() result */
+	int exit_reason;	/* vm.exit_reason after the run */
+	char *console;		/* NUL-terminated serial output */
+	size_t console_len;
+};
+
+/* Skip the whole test program on hosts without a usable /dev/kvm. */
+static inline void guest_require_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "no /dev/kvm: %s", strerror(errno));
+		tap_skip_all(why);
+	}
+	close(fd);
+}
+
+/* Path of a guest image; $GUEST_DIR (set by make check) wins. */
+static inline const char *guest_path(const char *name)
+{
+	static char path[4096];
+	const char *dir = getenv("GUEST_DIR");
+
+	snprintf(path, sizeof(path), "%s/%s.bzImage", dir ? dir : GUEST_DIR,
+		 name);
+	return path;
+}
+
+/* Read a guest image; exits the test (bail out) if it is missing. */
+static inline uint8_t *guest_load(const char *name, size_t *len)
+{
+	const char *path = guest_path(name);
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) || !(buf = malloc(st.st_size)) ||
+	    read(fd, buf, st.st_size) != st.st_size) {
+		printf("Bail out! cannot read %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+	*len = st.st_size;
+	return buf;
+}
+
+/* Fill cfg for an in-memory guest image with the test defaults. */
+static inline void guest_config(struct vm_config *cfg, const uint8_t *img,
+				size_t len, const char *label)
+{
+	vm_config_init(cfg);
+	cfg->kernel_image = img;
+	cfg->kernel_image_len = len;
+	cfg->kernel_label = label;
+	cfg->nr_cpus = 1;
+	cfg->mem_size = 64ULL << 20;
+	cfg->debug_exit = true;
+	cfg->console_in_fd = -1;
+}
+
+/*
+ * Build, attach ucall, run, destroy.  cfg->console_out_fd is replaced by a
+ * memfd whose contents end up in r->console.  Returns vm_run()'s status, or
+ * -1 if the VM could not be built.
+ */
+static inline int guest_run(struct vm_config *cfg, struct guest_run *r)
+{
+	struct vm vm;
+	off_t len;
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	fd = memfd_create("mvm-test-console", MFD_CLOEXEC);
+	if (fd < 0) {
+		printf("Bail out! memfd_create: %s\n", strerror(errno));
+		exit(1);
+	}
+	cfg->console_out_fd = fd;
+	r->build_err = vm_build(&vm, cfg);
+	if (r->build_err) {
+		close(fd);
+		r->status = -1;
+		r->console = strdup("");
+		return -1;
+	}
+	if (ucall_attach(&vm)) {
+		printf("Bail out! ucall_attach failed\n");
+		exit(1);
+	}
+	r->status = vm_run(&vm);
+	r->exit_reason = vm.exit_reason;
+	vm_destroy(&vm);
+
+	len = lseek(fd, 0, SEEK_END);
+	r->console = calloc(1, len > 0 ? len + 1 : 1);
+	if (len > 0 && pread(fd, r->console, len, 0) == len)
+		r->console_len = len;
+	close(fd);
+	ucall_report_asserts();
+	return r->status;
+}
+
+/* Records of one command, in order, copied into out[] (at most max). */
+static inline unsigned int guest_ucalls(unsigned int cmd, struct ucall *out,
+					unsigned int max)
+{
+	struct ucall uc;
+	unsigned int i, n = 0;
+
+	for (i = 0; ucall_get(i, &uc); i++)
+		if (uc.cmd == cmd && n < max)
+			out[n++] = uc;
+	return n;
+}
+
+#endif

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Config space of a passed-through function.  The type-0 header, the
+ * capability pointers, MSI and MSI-X are virtualized in the shadow
+ * (dev->cfg); every other byte is read from and written to the device.
+ * Capabilities mvm does not implement are unlinked from the list, so the
+ * guest never sees them; extended capabilities are all hidden (the list
+ * header at 0x100 reads as 0, PCIe Base Spec 7.6.3: "no extended
+ * capabilities").
+ */
+#include <stdlib.h>
+
+#include "mvm/util.h"
+#include "mvm/vfio_pci.h"
+
+static void virtualize(struct vfio_pci *vd, unsigned int off,
+		       unsigned int len)
+{
+	memset(&vd->virt[off], 1, len);
+}
+
+/* Keep the capabilities we implement or pass through safely. */
+static bool cap_supported(uint8_t id)
+{
+	switch (id) {
+	case PCI_CAP_ID_PM:	/* power states: forwarded, vfio-pci checks */
+	case PCI_CAP_ID_MSI:	/* emulated */
+	case PCI_CAP_ID_EXP:	/* PCIe: forwarded, FLR intercepted */
+	case PCI_CAP_ID_MSIX:	/* emulated */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int cap_length(struct vfio_pci *vd, uint8_t id, unsigned int pos)
+{
+	uint16_t flags;
+
+	switch (id) {
+	case PCI_CAP_ID_PM:
+		return PCI_PM_SIZEOF;
+	case PCI_CAP_ID_MSI:
+		flags = pci_cfg_get16(&vd->pci, pos + PCI_MSI_FLAGS);
+		return (flags & PCI_MSI_FLAGS_64BIT ? 14 : 10) +
+		       (flags & PCI_MSI_FLAGS_MASKBIT ? 10 : 0);
+	case PCI_CAP_ID_EXP:
+		return PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+	case PCI_CAP_ID_MSIX:
+		return PCI_CAP_MSIX_SIZEOF;
+	default:
+		return 2;
+	}
+}
+
+/* Walk the device's list, relink only supported caps, remember them. */
+static int scan_capabilities(struct vfio_pci *vd, int *msix_cap)
+{
+	struct pci_device *d = &vd->pci;
+	unsigned int pos, prev = PCI_CAPABILITY_LIST, hops = 0;
+
+	*msix_cap = -1;
+	vd->msi_cap = -1;
+	vd->pcie_cap = -1;
+	virtualize(vd, PCI_CAPABILITY_LIST, 1);
+	if (!(pci_cfg_get16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST)) {
+		d->cfg[PCI_CAPABILITY_LIST] = 0;
+		return 0;
+	}
+	pos = d->cfg[PCI_CAPABILITY_LIST] & ~3U;
+	d->cfg[PCI_CAPABILITY_LIST] = 0;
+	/* 48 hops at most, like Linux's PCI_FIND_CAP_TTL: a loop is a bug. */
+	while (pos >= 0x40 && pos < 0x100 && hops++ < 48) {
+		uint8_t id = d->cfg[pos];
+		unsigned int next = d->cfg[pos + 1] & ~3U;
+		int len = cap_length(vd, id, pos);
+
+		virtualize(vd, pos + 1, 1);
+		if (cap_supported(id) && pos + (unsigned int)len <= 0x100) {
+			d->cfg[prev] = (uint8_t)pos;
+			prev = pos + 1;
+			if (id == PCI_CAP_ID_MSIX)
+				*msix_cap = (int)pos;
+			else if (id == PCI_CAP_ID_MSI)
+				vd->msi_cap = (int)pos;
+			else if (id == PCI_CAP_ID_EXP)
+				vd->pcie_cap = (int)pos;
+		} else {
+			pr_info("%s: hiding capability %#x at %#x", vd->name,
+				id, pos);
+		}
+		pos = next;
+	}
+	d->cfg[prev] = 0;
+	if (!d->cfg[PCI_CAPABILITY_LIST])
+		pci_cfg_set16(d, PCI_STATUS, pci_cfg_get16(d, PCI_STATUS) &
+			      (uint16_t)~PCI_STATUS_CAP_LIST);
+	return 0;
+}
+
+static void setup_msi(struct vfio_pci *vd)
+{
+	struct pci_device *d = &vd->pci;
+	unsigned int pos = (unsigned int)vd->msi_cap;
+	uint16_t flags = pci_cfg_get16(d, pos + PCI_MSI_FLAGS);
+	bool is64 = flags & PCI_MSI_FLAGS_64BIT;
+
+	/* One vector, no per-vector masking: what we emulate (PCI 3.0,
+	 * 6.8.1.3: Multiple Message Capable = 0 means one vector). */
+	flags &= (uint16_t)~(PCI_MSI_FLAGS_QMASK | PCI_MSI_FLAGS_QSIZE |
+			     PCI_MSI_FLAGS_MASKBIT | PCI_MSI_FLAGS_ENABLE);
+	pci_cfg_set16(d, pos + PCI_MSI_FLAGS, flags);
+	virtualize(vd, pos, cap_length(vd, PCI_CAP_ID_MSI, pos) + 0U);
+	d->wmask[pos + PCI_MSI_FLAGS] = PCI_MSI_FLAGS_ENABLE;
+	put_le32(&d->wmask[pos + PCI_MSI_ADDRESS_LO], 0xfffffffc);
+	if (is64) {
+		put_le32(&d->wmask[pos + PCI_MSI_ADDRESS_HI], 0xffffffff);
+		put_le16(&d->wmask[pos + PCI_MSI_DATA_64], 0xffff);
+	} else {
+		put_le16(&d->wmask[pos + PCI_MSI_DATA_32], 0xffff);
+	}
+}
+
+static void setup_header(struct vfio_pci *vd)
+{
+	struct pci_device *d = &vd->pci;
+
+	/* The whole type-0 header is ours. */
+	virtualize(vd, 0, PCI_STD_HEADER_SIZEOF);
+	d->wmask[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
+				PCI_COMMAND_MASTER | PCI_COMMAND_PARITY;
+	d->wmask[PCI_COMMAND + 1] = (PCI_COMMAND_SERR |
+				     PCI_COMMAND_INTX_DISABLE) >> 8;
+	d->w1cmask[PCI_STATUS + 1] = (PCI_STATUS_PARITY |
+				      PCI_STATUS_SIG_TARGET_ABORT |
+				      PCI_STATUS_REC_TARGET_ABORT |
+				      PCI_STATUS_REC_MASTER_ABORT |
+				      PCI_STATUS_SIG_SYSTEM_ERROR |
+				      PCI_STATUS_DETECTED_PARITY) >> 8;
+	d->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
+	d->wmask[PCI_LATENCY_TIMER] = 0xff;
+	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
+	/* Decoding starts off; the PCI bus enables it when it assigns. */
+	pci_cfg_set16(d, PCI_COMMAND, 0);
+	pci_cfg_set16(d, PCI_STATUS, pci_cfg_get16(d, PCI_STATUS) &
+		      (PCI_STATUS_CAP_LIST | PCI_STATUS_66MHZ |
+		       PCI_STATUS_FAST_BACK | PCI_STATUS_DEVSEL_MASK));
+	d->cfg[PCI_BIST] = 0;
+	/* Only INTx if the host can deliver it. */
+	if (!vd->irqs[VFIO_PCI_INTX_IRQ_INDEX].count)
+		d->cfg[PCI_INTERRUPT_PIN] = 0;
+	/* The ROM BAR: emulated (sizing); contents read through VFIO. */
+	pci_cfg_set32(d, PCI_ROM_ADDRESS, 0);
+	if (vd->regions[VFIO_PCI_ROM_REGION_INDEX].size >= 2048)
+		put_le32(&d->wmask[PCI_ROM_ADDRESS],
+			 (uint32_t)~(vd->regions[VFIO_PCI_ROM_REGION_INDEX].size -
+				     1) & (PCI_ROM_ADDRESS_MASK |
+					   PCI_ROM_ADDRESS_ENABLE));
+	/* Extended capabilities: none shown. */
+	if (vd->regions[VFIO_PCI_CONFIG_REGION_INDEX].size > 0x100) {
+		put_le32(&d->cfg[0x100], 0);
+		virtualize(vd, 0x100, 4);
+	}
+}
+
+static void declare_bars(struct vfio_pci *vd)
+{
+	struct pci_device *d = &vd->pci;
+	unsigned int i;
+
+	for (i = 0; i < PCI_NR_BARS; i++) {
+		uint32_t raw = pci_cfg_get32(d, PCI_BASE_ADDRESS_0 + 4 * i);
+		uint64_t size = vd->regions[i].size;
+		enum pci_bar_type type;
+
+		pci_cfg_set32(d, PCI_BASE_ADDRESS_0 + 4 * i, 0);
+		if (!size)
+			continue;
+		if (raw & PCI_BASE_ADDRESS_SPACE_IO)
+			type = PCI_BAR_IO;
+		else if ((raw & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+			 PCI_BASE_ADDRESS_MEM_TYPE_64)
+			type = PCI_BAR_MEM64;
+		else
+			type = PCI_BAR_MEM32;
+		if (pci_device_add_bar(d, i, type, size,
+				       raw & PCI_BASE_ADDRESS_MEM_PREFETCH,
+				       NULL, vd))
+			pr_warn("%s: BAR%u (%llu bytes) cannot be emulated, hidden",
+				vd->name, i, (unsigned long long)size);
+		if (type == PCI_BAR_MEM64)
+			pci_cfg_set32(d, PCI_BASE_ADDRESS_0 + 4 * ++i, 0);
+	}
+}
+
+static void vfio_cfg_read(struct pci_device *dev, unsigned int off,
+			  uint8_t *data, unsigned int len)
+{
+	struct vfio_pci *vd = container_of(dev, struct vfio_pci, pci);
+	uint8_t hw[4];
+	unsigned int i;
+	bool any_hw = false;
+
+	for (i = 0; i < len; i++)
+		any_hw |= !vd->virt[off + i];
+	if (any_hw && vfio_region_read(vd, VFIO_PCI_CONFIG_REGION_INDEX, off,
+				       hw, len) != (ssize_t)len)
+		memset(hw, 0xff, sizeof(hw));
+	for (i = 0; i < len; i++)
+		data[i] = vd->virt[off + i] ? dev->cfg[off + i] : hw[i];
+}
+
+/* Forward the runs of non-virtualized bytes to the device. */
+static void forward_write(struct vfio_pci *vd, unsigned int off,
+			  const uint8_t *data, unsigned int len)
+{
+	unsigned int i = 0;
+
+	while (i < len) {
+		unsigned int j = i;
+
+		if (vd->virt[off + i]) {
+			i++;
+			continue;
+		}
+		while (j < len && !vd->virt[off + j])
+			j++;
+		if (vfio_region_write(vd, VFIO_PCI_CONFIG_REGION_INDEX,
+				      off + i, data + i, j - i) !=
+		    (ssize_t)(j - i))
+			pr_warn_ratelimited("%s: config write at %#x failed",
+					    vd->name, off + i);
+		i = j;
+	}
+}
+
+static bool touches(unsigned int off, unsigned int len, unsigned int at,
+		    unsigned int n)
+{
+	return off < at + n && off + len > at;
+}
+
+static void vfio_cfg_written(struct pci_device *dev, unsigned int off,
+			     const uint8_t *data, unsigned int len,
+			     uint32_t old)
+{
+	struct vfio_pci *vd = container_of(dev, struct vfio_pci, pci);
+
+	forward_write(vd, off, data, len);
+	/* The command register is ours, and the device's too: keep its
+	 * decode and bus-master bits in step with the guest's. */
+	if (touches(off, len, PCI_COMMAND, 2)) {
+		uint16_t cmd = pci_cfg_get16(dev, PCI_COMMAND);
+
+		vfio_region_write(vd, VFIO_PCI_CONFIG_REGION_INDEX,
+				  PCI_COMMAND, &cmd, 2);
+	}
+	if (vd->has_msix)
+		msix_cfg_written(&vd->msix, off, len);
+	if (vd->msi_cap >= 0 &&
+	    touches(off, len, (unsigned int)vd->msi_cap,
+		    (unsigned int)cap_length(vd, PCI_CAP_ID_MSI,
+					     (unsigned int)vd->msi_cap)))
+		vfio_msi_cfg_written(vd, off, len);
+	/* PCIe Device Control: Initiate Function Level Reset (7.5.3.4). */
+	if (vd->pcie_cap >= 0 &&
+	    touches(off, len, (unsigned int)vd->pcie_cap + PCI_EXP_DEVCTL, 2)) {
+		unsigned int at = (unsigned int)vd->pcie_cap + PCI_EXP_DEVCTL;
+		uint16_t ctl = 0;
+
+		if (off <= at + 1 && off + len > at + 1)
+			ctl = (uint16_t)(data[at + 1 - off] << 8);
+		if ((ctl & PCI_EXP_DEVCTL_BCR_FLR) && vd->pcie_flr)
+			vfio_pci_reset(vd);
+	}
+	(void)old;
+}
+
+static int vfio_bar_map(struct pci_device *dev, unsigned int bar,
+			uint64_t addr, bool map);
+
+static const struct pci_device_ops vfio_pci_ops = {
+	.cfg_read = vfio_cfg_read,
+	.cfg_written = vfio_cfg_written,
+	.bar_map = vfio_bar_map,
+};
+
+int vfio_config_init(struct vfio_pci *vd)
+{
+	struct pci_device *d = &vd->pci;
+	uint64_t size = vd->regions[VFIO_PCI_CONFIG_REGION_INDEX].size;
+	int msix_cap, err;
+	uint32_t devcap;
+
+	memset(d, 0, sizeof(*d));
+	d->name = vd->name;
+	d->ops = &vfio_pci_ops;
+	size = MIN(size, (uint64_t)PCI_CFG_SIZE);
+	if (size < 0x40 || vfio_region_read(vd, VFIO_PCI_CONFIG_REGION_INDEX,
+					    0, d->cfg, size) != (ssize_t)size) {
+		pr_err("--passthrough %s: cannot read its config space",
+		       vd->bdf);
+		return -EIO;
+	}
+	memset(vd->virt, 0, sizeof(vd->virt));
+	/* Past the device's config space there is nothing: virtual zeros. */
+	if (size < PCI_CFG_SIZE)
+		virtualize(vd, (unsigned int)size,
+			   PCI_CFG_SIZE - (unsigned int)size);
+	scan_capabilities(vd, &msix_cap);
+	setup_header(vd);
+	declare_bars(vd);
+	if (vd->pcie_cap >= 0) {
+		devcap = pci_cfg_get32(d, (unsigned int)vd->pcie_cap +
+				       PCI_EXP_DEVCAP);
+		vd->pcie_flr = devcap & PCI_EXP_DEVCAP_FLR;
+	}
+	if (vd->msi_cap >= 0)
+		setup_msi(vd);
+	if (msix_cap >= 0) {
+		virtualize(vd, (unsigned int)msix_cap, PCI_CAP_MSIX_SIZEOF);
+		err = vfio_msix_init(vd, msix_cap);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* BAR mapping lives in vfio_bars.c; this is its hook into the PCI bus. */
+static int vfio_bar_map(struct pci_device *dev, unsigned int bar,
+			uint64_t addr, bool map)
+{
+	return vfio_bars_map(container_of(dev, struct vfio_pci, pci), bar,
+			     addr, map);
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The MSI-X table handler of a passed-through function: where the guest's
+ * MSI-X state meets the host's.
+ *
+ * Enable to match the guest.  When a guest sets MSI-X Enable, every vector
+ * in its table is still masked (Linux sets Enable together with Function
+ * Mask, then programs and unmasks vectors one by one; FreeBSD enables with
+ * an all-zero table).  Waiting for the first unmasked vector before
+ * enabling MSI-X on the device would leave the host device in INTx mode
+ * while the guest believes MSI-X is on, and some devices act on the host
+ * state: SR-IOV VFs whose PF refuses mailbox commands, PFs talking to their
+ * firmware (QEMU pci-assign fix, "Enable MSIX on device to match guest",
+ * Dec 2012).  So MSI-X is enabled on the device the moment the guest
+ * enables it, and vectors are added as the guest unmasks them.  How depends
+ * on the host kernel (uapi vfio.h, VFIO_IRQ_INFO_NORESIZE):
+ *
+ *  - dynamic hosts (Linux >= 6.5, NORESIZE clear): enable with vector 0
+ *    and no trigger (fd -1), then one VFIO_DEVICE_SET_IRQS per vector as
+ *    the guest unmasks it.  The kernel allocates the vector on demand
+ *    (vfio_msi_alloc_irq / pci_msix_alloc_irq_at); nothing is torn down.
+ *
+ *  - NORESIZE hosts: the vector count is fixed at enable time.  Size the
+ *    first allocation with the data-field hint (a vector whose Message
+ *    Data is non-zero is one the guest set up, so it will probably use
+ *    it), at least one vector.  When the guest unmasks a vector beyond the
+ *    allocation, disable and re-enable with max(vector + 1, hint).  An
+ *    interrupt the device raised while it was disabled is lost in the
+ *    window, so afterwards every vector that was live is fired once: a
+ *    spurious interrupt is harmless to a driver, a lost one can hang it.
+ *
+ * Host IRQs and GSIs are spent only on vectors the guest unmasks (plus the
+ * hint on NORESIZE hosts), so two 2048-vector devices fit one VM.
+ * VFIO cannot mask an MSI-X vector (SET_IRQS MASK on MSI-X is -ENOTTY):
+ * guest masking is emulated by msix_vectors, which also keeps the PBA.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mvm/util.h"
+#include "mvm/vfio_pci.h"
+
+static struct vfio_pci *to_vd(struct msix *m)
+{
+	return m->opaque;
+}
+
+static int vector_efd(struct vfio_pci *vd, unsigned int v)
+{
+	int fd;
+
+	if (vd->msix_efd[v] >= 0)
+		return vd->msix_efd[v];
+	fd = vd->host->ops->eventfd(vd->host);
+	if (fd < 0) {
+		pr_errno(-fd, "%s: eventfd for MSI-X vector %u failed",
+			 vd->name, v);
+		vd->msix_stats.errors++;
+		return fd;
+	}
+	vd->msix_efd[v] = fd;
+	return fd;
+}
+
+/* The seed's hint: 1 + the highest vector with non-zero Message Data. */
+static unsigned int data_hint(struct vfio_pci *vd)
+{
+	unsigned int v = vd->msix.nr;
+
+	while (v > 0 && !msix_vector_data(&vd->msix, v - 1))
+		v--;
+	return v;
+}
+
+static int set_irqs(struct vfio_pci *vd, unsigned int start,
+		    unsigned int count, const int32_t *fds, const char *what)
+{
+	int err = vfio_set_irqs_eventfd(vd, VFIO_PCI_MSIX_IRQ_INDEX, start,
+					count, fds);
+
+	vd->msix_stats.set_irqs++;
+	if (err > 0)	/* pci_alloc_irq_vectors got fewer: kernel says how many */
+		err = -ENOSPC;
+	if (err) {
+		vd->msix_stats.errors++;
+		pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(MSI-X, %s, vectors %u-%u) failed",
+			 vd->name, what, start, start + count - 1);
+	}
+	return err;
+}
+
+static void host_vectors_live(struct vfio_pci *vd, unsigned int start,
+			      unsigned int count)
+{
+	unsigned int v;
+
+	for (v = start; v < start + count; v++) {
+		vd->vectors.v[v].host_live = true;
+		msix_vectors_set_eventfd(&vd->vectors, v, vd->msix_efd[v]);
+	}
+}
+
+/* Allocate efds for [0, n) and enable MSI-X on the host with them. */
+static int enable_with(struct vfio_pci *vd, unsigned int n, const char *what)
+{
+	int32_t *fds = calloc(n, sizeof(*fds));
+	unsigned int v;
+	int err = 0;
+
+	if (!fds)
+		return -ENOMEM;
+	for (v = 0; v < n && !err; v++) {
+		int fd = vector_efd(vd, v);
+
+		if (fd < 0)
+			err = fd;
+		fds[v] = fd;
+	}
+	if (!err)
+		err = set_irqs(vd, 0, n, fds, what);
+	free(fds);
+	if (err)
+		return err;
+	vd->host_msix_enabled = true;
+	vd->host_nvec = n;
+	vd->msix_stats.enables++;
+	host_vectors_live(vd, 0, n);
+	return 0;
+}
+
+static void host_release_all(struct vfio_pci *vd)
+{
+	unsigned int v;
+
+	for (v = 0; v < vd->msix.nr; v++) {
+		vd->vectors.v[v].host_live = false;
+		msix_vectors_release(&vd->vectors, v);
+		msix_vectors_set_eventfd(&vd->vectors, v, -1);
+	}
+	vd->host_nvec = 0;
+}
+
+static void host_disable(struct vfio_pci *vd)
+{
+	int err;
+
+	if (!vd->host_msix_enabled)
+		return;
+	err = vfio_disable_irqs(vd, VFIO_PCI_MSIX_IRQ_INDEX);
+	vd->msix_stats.set_irqs++;
+	if (err) {
+		vd->msix_stats.errors++;
+		pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(MSI-X disable) failed",
+			 vd->name);
+	}
+	vd->msix_stats.disables++;
+	vd->host_msix_enabled = false;
+	host_release_all(vd);
+}
+
+/* The guest set MSI-X Enable: make the device match, vectors or not. */
+static int host_enable(struct vfio_pci *vd)
+{
+	int32_t none = -1;
+	int err;
+
+	/* vfio-pci refuses MSI-X while INTx or MSI is active. */
+	vfio_intx_host_disable(vd);
+	vfio_msi_host_disable(vd);
+	if (vd->msix_dynamic) {
+		err = set_irqs(vd, 0, 1, &none, "enable");
+		if (err)
+			return err;
+		vd->host_msix_enabled = true;
+		vd->host_nvec = 1;
+		vd->msix_stats.enables++;
+		return 0;
+	}
+	return enable_with(vd, MAX(1U, data_hint(vd)), "enable");
+}
+
+/* NORESIZE: re-enable with room for vector v, without losing interrupts. */
+static int host_grow(struct vfio_pci *vd, unsigned int v)
+{
+	unsigned int n = MIN(MAX(v + 1, data_hint(vd)), vd->msix.nr);
+	unsigned int prev = vd->host_nvec, i;
+	bool *was_live = calloc(vd->msix.nr, sizeof(*was_live));
+	int err;
+
+	if (!was_live)
+		return -ENOMEM;
+	for (i = 0; i < vd->msix.nr; i++)
+		was_live[i] = vd->vectors.v[i].host_live;
+	host_disable(vd);
+	err = enable_with(vd, n, "grow");
+	if (err && prev) {
+		/* Put back what the guest had, so host and guest still agree
+		 * on every vector but the new one. */
+		pr_warn("%s: keeping MSI-X with %u vectors", vd->name, prev);
+		enable_with(vd, prev, "restore");
+	}
+	if (vd->host_msix_enabled) {
+		vd->msix_stats.grows += !err;
+		for (i = 0; i < vd->msix.nr; i++)
+			if (was_live[i] && vd->vectors.v[i].host_live)
+				msix_vectors_fire(&vd->vectors, i);
+	}
+	free(was_live);
+	return err;
+}
+
+/* The guest unmasked v: give it a trigger on the host. */
+static int host_add_vector(struct vfio_pci *vd, unsigned int v)
+{
+	int32_t fd;
+	int err;
+
+	if (!vd->msix_dynamic && v >= vd->host_nvec)
+		return host_grow(vd, v);
+	fd = vector_efd(vd, v);
+	if (fd < 0)
+		return fd;
+	err = set_irqs(vd, v, 1, &fd, "add vector");
+	if (err)
+		return err;
+	if (v >= vd->host_nvec)
+		vd->host_nvec = v + 1;
+	host_vectors_live(vd, v, 1);
+	return 0;
+}
+
+static void msix_enable_changed(struct msix *m, bool enabled)
+{
+	struct vfio_pci *vd = to_vd(m);
+
+	if (enabled) {
+		host_enable(vd);
+	} else {
+		host_disable(vd);
+		vfio_intx_host_enable(vd);
+	}
+}
+
+static void msix_vector_changed(struct msix *m, unsigned int v)
+{
+	struct vfio_pci *vd = to_vd(m);
+
+	/* A failed enable is retried: the guest must not stay out of step. */
+	if (m->enabled && !vd->host_msix_enabled && host_enable(vd))
+		return;
+	if (vd->host_msix_enabled && !msix_vector_masked(m, v) &&
+	    !vd->vectors.v[v].host_live)
+		host_add_vector(vd, v);
+	msix_vectors_sync(&vd->vectors, v);
+}
+
+static const struct msix_ops vfio_msix_ops = {
+	.enable_changed = msix_enable_changed,
+	.vector_changed = msix_vector_changed,
+};
+
+int vfio_msix_init(struct vfio_pci *vd, int cap)
+{
+	struct pci_device *d = &vd->pci;
+	uint16_t flags = pci_cfg_get16(d, (unsigned int)cap + PCI_MSIX_FLAGS);
+	uint32_t table = pci_cfg_get32(d, (unsigned int)cap + PCI_MSIX_TABLE);
+	uint32_t pba = pci_cfg_get32(d, (unsigned int)cap + PCI_MSIX_PBA);
+	unsigned int nr = (flags & PCI_MSIX_FLAGS_QSIZE) + 1U, v;
+	struct vfio_irq_info *info = &vd->irqs[VFIO_PCI_MSIX_IRQ_INDEX];
+	int err;
+
+	if (!info->count) {
+		pr_warn("%s: host reports no MSI-X interrupts: MSI-X hidden",
+			vd->name);
+		return 0;
+	}
+	nr = MIN(nr, info->count);
+	vd->msix_dynamic = !(info->flags & VFIO_IRQ_INFO_NORESIZE);
+	err = msix_init(&vd->msix, d, cap, nr, table & PCI_MSIX_TABLE_BIR,
+			table & PCI_MSIX_TABLE_OFFSET, pba & PCI_MSIX_PBA_BIR,
+			pba & PCI_MSIX_PBA_OFFSET, &vfio_msix_ops, vd);
+	if (err) {
+		pr_err("%s: unusable MSI-X capability (%u vectors, table BIR %u)",
+		       vd->name, nr, table & PCI_MSIX_TABLE_BIR);
+		return err;
+	}
+	vd->msix_efd = malloc(nr * sizeof(*vd->msix_efd));
+	if (!vd->msix_efd) {
+		msix_destroy(&vd->msix);
+		return -ENOMEM;
+	}
+	for (v = 0; v < nr; v++)
+		vd->msix_efd[v] = -1;
+	err = msix_vectors_init(&vd->vectors, &vd->msix, vd->ctx->router,
+				vd->ctx->loop);
+	if (err) {
+		free(vd->msix_efd);
+		vd->msix_efd = NULL;
+		msix_destroy(&vd->msix);
+		return err;
+	}
+	vd->has_msix = true;
+	return 0;
+}
+
+void vfio_msix_reset(struct vfio_pci *vd)
+{
+	if (!vd->has_msix)
+		return;
+	pthread_mutex_lock(&vd->msix.lock);
+	host_disable(vd);
+	pthread_mutex_unlock(&vd->msix.lock);
+	msix_reset(&vd->msix);
+}
+
+void vfio_msix_destroy(struct vfio_pci *vd)
+{
+	unsigned int v;
+
+	if (!vd->has_msix)
+		return;
+	pthread_mutex_lock(&vd->msix.lock);
+	host_disable(vd);
+	pthread_mutex_unlock(&vd->msix.lock);
+	msix_vectors_destroy(&vd->vectors);
+	for (v = 0; v < vd->msix.nr; v++)
+		if (vd->msix_efd[v] >= 0)
+			close(vd->msix_efd[v]);
+	free(vd->msix_efd);
+	vd->msix_efd = NULL;
+	msix_destroy(&vd->msix);
+	vd->has_msix = false;
+}
