@@ -11,7 +11,11 @@ CFLAGS	:= -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
 LDFLAGS	:= -pthread $(EXTRA_LDFLAGS)
 LDLIBS	:=
 
-ifeq ($(SAN),1)
+ifeq ($(STATIC),1)
+# Static binaries for the nested-KVM harness (its guest has no libc).
+BUILD	:= build-static
+LDFLAGS	+= -static
+else ifeq ($(SAN),1)
 BUILD	:= build-san
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
@@ -66,11 +70,17 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c
 
 tests: $(TEST_BINS) $(MVM)
 
+# Without /dev/kvm the guest tests also run inside a QEMU-TCG Linux with
+# nested KVM; that needs static binaries (its userland has no libc).
+static-tests:
+	@if [ ! -w /dev/kvm ]; then $(MAKE) --no-print-directory STATIC=1 tests; fi
+
 # prove runs C test programs and shell tests (tests/*.t) alike.
-check: tests
+check: tests static-tests
 	MVM=$(abspath $(MVM)) GUEST_DIR=$(abspath $(GUEST_OUT)) \
-	BUILD=$(abspath $(BUILD)) \
-	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t)
+	BUILD=$(abspath $(BUILD)) STATIC_BUILD=$(abspath build-static) \
+	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t) \
+		tests/nested/guest-tests.t
 
 boot-test: $(MVM)
 	MVM=$(abspath $(MVM)) prove -v --exec '' tests/boot/boot-test.t
@@ -83,7 +93,7 @@ install: $(MVM)
 	install -D -m 0644 docs/mvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/mvm.1
 
 clean:
-	rm -rf build build-san mvm
+	rm -rf build build-san build-static mvm
 
-.PHONY: all mvm check tests bench boot-test install clean
+.PHONY: all mvm check tests static-tests bench boot-test install clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

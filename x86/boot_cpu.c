@@ -111,6 +111,7 @@ int x86_boot_vcpu_setup(int vcpu_fd, uint64_t rip, uint64_t rsi)
 	regs.rflags = 0x2;	/* bit 1 is reserved and always set; IF=0 */
 	regs.rip = rip;
 	regs.rsi = rsi;
+	regs.rsp = BOOT_STACK_TOP;
 	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0) {
 		pr_errno(errno, "KVM_SET_REGS failed");
 		return -errno;

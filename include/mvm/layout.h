@@ -6,6 +6,8 @@
  *
  *   0x0000_0000  RAM (the IVT/BDA area; e820 RAM, unused by a 64-bit boot)
  *   0x0000_0500  boot GDT
+ *   0x0000_6000  boot stack (top at 0x7000): boot.rst promises no stack
+ *                for the 64-bit entry, but a valid %rsp costs nothing
  *   0x0000_7000  zero page (struct boot_params)
  *   0x0000_9000  boot page tables: PML4, PDPT, 4 PDs (identity map of 4 GiB
  *                with 2 MiB pages; 1 GiB pages are not used because not every
@@ -26,6 +28,7 @@
 #define MVM_LAYOUT_H
 
 #define BOOT_GDT_ADDR		0x500ULL
+#define BOOT_STACK_TOP		0x7000ULL
 #define BOOT_ZERO_PAGE_ADDR	0x7000ULL
 #define BOOT_PML4_ADDR		0x9000ULL
 #define BOOT_PDPT_ADDR		0xa000ULL

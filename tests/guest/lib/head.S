@@ -80,6 +80,9 @@ startup_64:
 	movl	%eax, %ss
 	movl	%eax, %fs
 	movl	%eax, %gs
+	/* The boot protocol promises no stack: take ours before the far
+	 * return below pushes anything. */
+	leaq	boot_stack + STACK_SIZE(%rip), %rsp
 	pushq	$GUEST_CS64
 	leaq	1f(%rip), %rax
 	pushq	%rax

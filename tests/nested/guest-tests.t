@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Guest tests under a real KVM on hosts without /dev/kvm: the static build
+# of every tests/guest/test_* program and of mvm itself runs inside a
+# QEMU-TCG Linux with nested KVM (tests/nested/run-in-kvm.sh).  Each inner
+# TAP program becomes one test point here; its own lines are shown as
+# diagnostics.  Where /dev/kvm works the same programs already ran
+# directly, so this is skipped.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+static=${STATIC_BUILD:-$top/build-static}
+
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	echo "1..0 # SKIP /dev/kvm works here: guest tests ran directly"
+	exit 0
+fi
+if [ "${MVM_NO_NESTED:-}" = 1 ]; then
+	echo "1..0 # SKIP MVM_NO_NESTED=1"
+	exit 0
+fi
+tests=$(cd "$static/tests/guest" 2>/dev/null && ls test_* 2>/dev/null |
+	grep -v '\.d$')
+if [ -z "$tests" ] || [ ! -x "$static/mvm" ]; then
+	echo "1..0 # SKIP static build missing (make STATIC=1 tests)"
+	exit 0
+fi
+
+payload=$(mktemp -d)
+trap 'rm -rf "$payload"' EXIT
+mkdir "$payload/p"
+cp "$static/mvm" "$payload/p/"
+for t in $tests; do cp "$static/tests/guest/$t" "$payload/p/"; done
+cp "$top/build/guest/"*.bzImage "$payload/p/" 2>/dev/null ||
+	cp "${GUEST_DIR:-/nonexistent}/"*.bzImage "$payload/p/"
+
+# One boot runs every program; markers split the output per program.
+script='cd p; export GUEST_DIR=.; for t in test_*; do
+echo "@@begin $t"; ./$t; echo "@@end $t $?"; done
+echo "@@begin mvm-run"; ./mvm run -c 2 </dev/null; echo "@@end mvm-run $?"'
+out="$payload/out"
+"$here/run-in-kvm.sh" --timeout "${MVM_NESTED_TIMEOUT:-900}" "$payload/p" \
+	-- sh -c "$script" >"$out" 2>"$payload/err"
+st=$?
+if [ $st -ge 124 ] && ! grep -q '^@@begin' "$out"; then
+	echo "1..0 # SKIP nested KVM unavailable: $(tail -n 1 "$payload/err")"
+	exit 0
+fi
+
+n=0
+failed=0
+for t in $tests mvm-run; do
+	n=$((n + 1))
+	body=$(sed -n "/^@@begin $t\$/,/^@@end $t /p" "$out")
+	end=$(printf '%s\n' "$body" | sed -n "s/^@@end $t //p")
+	plan=$(printf '%s\n' "$body" | sed -n 's/^1\.\.\([0-9]*\).*/\1/p')
+	oks=$(printf '%s\n' "$body" | grep -c '^ok ')
+	bad=$(printf '%s\n' "$body" | grep -c '^not ok ')
+	if [ "$t" = mvm-run ]; then
+		if [ "$end" = 0 ] &&
+		   printf '%s\n' "$body" | grep -q 'hello from the guest'; then
+			echo "ok $n - mvm run (embedded guest, -c 2) under nested KVM"
+		else
+			echo "not ok $n - mvm run (embedded guest) under nested KVM (status ${end:-none})"
+			failed=$((failed + 1))
+		fi
+	elif [ "$end" = 0 ] && [ -n "$plan" ] && [ "$bad" = 0 ] &&
+	     [ "$oks" = "$plan" ]; then
+		echo "ok $n - $t under nested KVM ($oks/$plan)"
+	else
+		echo "not ok $n - $t under nested KVM (status ${end:-none}, $oks ok, $bad not ok, plan ${plan:-none})"
+		failed=$((failed + 1))
+	fi
+	printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /'
+done
+if [ $st -ne 0 ]; then
+	echo "# run-in-kvm exit status $st"
+	sed 's/^/#   /' "$payload/err" | tail -n 5
+fi
+echo "1..$n"
+[ $failed -eq 0 ]
