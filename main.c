@@ -31,6 +31,11 @@ static const char run_usage[] =
 "      --name NAME       name of the VM (default \"mvm\")\n"
 "      --debug-exit      add a debug-exit port at 0xf4: a guest write of\n"
 "                        byte V ends mvm with exit status V\n"
+"      --passthrough BDF pass host PCI function BDF (e.g. 0000:03:10.0,\n"
+"                        bound to vfio-pci) through with VFIO; repeatable.\n"
+"                        sim:MODEL[,key=value...] uses a simulated host\n"
+"                        instead (model mbox-vf: vectors=N, host=dynamic|\n"
+"                        noresize; see docs/mbox-vf.md)\n"
 "  -h, --help            show this help\n"
 "\n"
 "Console: when stdin is a terminal it is put in raw mode; type Ctrl-A x\n"
@@ -70,7 +75,7 @@ bad:
 	return -1;
 }
 
-enum { OPT_NAME = 256, OPT_DEBUG_EXIT };
+enum { OPT_NAME = 256, OPT_DEBUG_EXIT, OPT_PASSTHROUGH };
 
 static int cmd_run(int argc, char **argv)
 {
@@ -82,6 +87,7 @@ static int cmd_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+		{ "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,6 +136,14 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_DEBUG_EXIT:
 			cfg.debug_exit = true;
+			break;
+		case OPT_PASSTHROUGH:
+			if (cfg.nr_passthrough == VM_MAX_PASSTHROUGH) {
+				pr_err("--passthrough '%s': at most %d devices",
+				       optarg, VM_MAX_PASSTHROUGH);
+				return 2;
+			}
+			cfg.passthrough[cfg.nr_passthrough++] = optarg;
 			break;
 		case 'h':
 			fputs(run_usage, stdout);

@@ -29,6 +29,8 @@
 #include "mvm/serial.h"
 #include "mvm/util.h"
 #include "mvm/vcpu.h"
+#include "mvm/vfio_pci.h"
+#include "mvm/vfio_sim.h"
 #include "mvm/vm.h"
 #include "mvm/x86.h"
 
@@ -225,6 +227,123 @@ static int vm_irqchip_init(struct vm *vm)
 	return 0;
 }
 
+/*
+ * The GSI routing table: KVM's default one routes the PIT's GSI 0 to
+ * IOAPIC pin 0, but our MADT says ISA IRQ 0 is GSI 2; the router installs
+ * a table that agrees with the MADT and will carry every MSI route.
+ */
+static int vm_router_init(struct vm *vm)
+{
+	int nr = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING);
+	int err;
+
+	err = irq_router_init(&vm->router, &kvm_irq_ops_real,
+			      (void *)(intptr_t)vm->vm_fd,
+			      nr > 0 ? (unsigned int)nr : 1024);
+	if (err)
+		return err;
+	vm->router_ready = true;
+	err = irq_router_commit(&vm->router);
+	if (err)
+		return err;
+	err = evloop_init(&vm->loop);
+	if (!err)
+		err = evloop_start(&vm->loop);
+	if (err) {
+		pr_errno(-err, "cannot start the event loop thread");
+		return err;
+	}
+	vm->loop_ready = true;
+	return irq_router_attach_loop(&vm->router, &vm->loop);
+}
+
+static int memslot_map(void *opaque, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct vm *vm = opaque;
+	int slot, err;
+
+	for (slot = 2; slot < 64; slot++)
+		if (!(vm->memslots_used & (1ULL << slot)))
+			break;
+	if (slot == 64)
+		return -ENOSPC;
+	err = set_memslot(vm, (uint32_t)slot, gpa, size, hva);
+	if (err)
+		return err;
+	vm->memslots_used |= 1ULL << slot;
+	return slot;
+}
+
+static int memslot_unmap(void *opaque, int slot)
+{
+	struct vm *vm = opaque;
+	int err;
+
+	if (slot < 2 || slot >= 64 || !(vm->memslots_used & (1ULL << slot)))
+		return -EINVAL;
+	err = set_memslot(vm, (uint32_t)slot, 0, 0, NULL);
+	vm->memslots_used &= ~(1ULL << slot);
+	return err;
+}
+
+static const struct memslot_ops vm_memslot_ops = {
+	.map = memslot_map,
+	.unmap = memslot_unmap,
+};
+
+/* Open every --passthrough device; needs only guest RAM (for DMA). */
+static int vm_passthrough_open(struct vm *vm)
+{
+	unsigned int i;
+	int err;
+
+	vm->devctx.mem = &vm->mem;
+	for (i = 0; i < vm->cfg.nr_passthrough; i++) {
+		const char *spec = vm->cfg.passthrough[i];
+		struct vfio_host *host = vfio_host_real();
+		char bdf[32];
+
+		snprintf(bdf, sizeof(bdf), "%s", spec);
+		if (!strncmp(spec, "sim:", 4)) {
+			host = vfio_sim_create(spec + 4, bdf, sizeof(bdf));
+			if (!host)
+				return -EINVAL;
+			vm->pt_host[i] = host;
+		}
+		vm->passthrough[i] = calloc(1, sizeof(struct vfio_pci));
+		if (!vm->passthrough[i])
+			return -ENOMEM;
+		vm->nr_passthrough = i + 1;
+		err = vfio_pci_open(vm->passthrough[i], &vm->devctx, host,
+				    bdf);
+		if (err) {
+			free(vm->passthrough[i]);
+			vm->passthrough[i] = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Put the opened functions on the PCI bus. */
+static int vm_passthrough_init(struct vm *vm)
+{
+	unsigned int i;
+	int err;
+
+	vm->devctx = (struct device_ctx){
+		.pio = &vm->pio, .mmio = &vm->mmio, .pci = vm->pci,
+		.router = &vm->router, .loop = &vm->loop, .mem = &vm->mem,
+		.slots = &vm_memslot_ops, .slots_opaque = vm,
+	};
+	for (i = 0; i < vm->nr_passthrough; i++) {
+		err = vfio_pci_realize(vm->passthrough[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int vm_devices_init(struct vm *vm)
 {
 	struct vm_devices *d = vm->devices;
@@ -414,6 +533,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	if (!err)
 		err = vm_load_kernel(vm);	/* bzImage/ELF, initrd, cmdline */
 	if (!err)
+		err = vm_passthrough_open(vm);	/* VFIO: checks, DMA map */
+	if (!err)
 		err = kvm_open(vm);		/* /dev/kvm, API, capabilities */
 	if (!err)
 		err = vm_create(vm);		/* the VM and its VMX helpers */
@@ -422,9 +543,13 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	if (!err)
 		err = vm_irqchip_init(vm);	/* PIC, IOAPIC, LAPICs, PIT */
 	if (!err)
+		err = vm_router_init(vm);	/* GSI routes, event loop */
+	if (!err)
 		err = vm_devices_init(vm);	/* UART, i8042, RTC, ACPI PM */
 	if (!err)
 		err = vm_pci_init(vm);		/* host bridge, cf8/cfc, ECAM */
+	if (!err)
+		err = vm_passthrough_init(vm);	/* VFIO functions on the bus */
 	if (!err)
 		err = vm_firmware_tables(vm);	/* MP table, ACPI */
 	if (!err)
@@ -526,6 +651,26 @@ int vm_run(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
+
+	/* Devices first (they use the router, loop and PCI bus). */
+	for (i = 0; i < vm->nr_passthrough; i++) {
+		if (vm->passthrough[i]) {
+			vfio_pci_detach(vm->passthrough[i]);
+			free(vm->passthrough[i]);
+		}
+		if (vm->pt_host[i])
+			vm->pt_host[i]->ops->destroy(vm->pt_host[i]);
+		vm->passthrough[i] = NULL;
+		vm->pt_host[i] = NULL;
+	}
+	vm->nr_passthrough = 0;
+	if (vm->loop_ready)
+		evloop_stop(&vm->loop);
+	if (vm->router_ready)
+		irq_router_destroy(&vm->router);
+	if (vm->loop_ready)
+		evloop_destroy(&vm->loop);
+	vm->router_ready = vm->loop_ready = false;
 
 	if (vm->vcpus) {
 		for (i = 0; i < vm->nr_cpus; i++)

@@ -233,8 +233,8 @@ int vfio_pci_reset(struct vfio_pci *vd)
 	return err;
 }
 
-int vfio_pci_attach(struct vfio_pci *vd, struct device_ctx *ctx,
-		    struct vfio_host *host, const char *bdf)
+int vfio_pci_open(struct vfio_pci *vd, struct device_ctx *ctx,
+		  struct vfio_host *host, const char *bdf)
 {
 	int err;
 
@@ -244,14 +244,33 @@ int vfio_pci_attach(struct vfio_pci *vd, struct device_ctx *ctx,
 	vd->msi_efd = vd->msi_gsi = -1;
 	vd->intx_efd = vd->intx_resample_efd = -1;
 	err = vfio_open_device(vd, bdf);
-	if (!err)
-		err = vfio_config_init(vd);
+	if (err)
+		vfio_close_device(vd);
+	return err;
+}
+
+int vfio_pci_realize(struct vfio_pci *vd)
+{
+	int err;
+
+	err = vfio_config_init(vd);
 	if (!err)
 		err = vfio_bars_init(vd);
 	if (!err)
-		err = pci_bus_register(ctx->pci, &vd->pci, -1);
+		err = pci_bus_register(vd->ctx->pci, &vd->pci, -1);
 	if (!err)
 		err = vfio_intx_init(vd);
+	return err;
+}
+
+int vfio_pci_attach(struct vfio_pci *vd, struct device_ctx *ctx,
+		    struct vfio_host *host, const char *bdf)
+{
+	int err = vfio_pci_open(vd, ctx, host, bdf);
+
+	if (err)
+		return err;
+	err = vfio_pci_realize(vd);
 	if (err)
 		vfio_pci_detach(vd);
 	return err;

@@ -101,6 +101,15 @@ struct vfio_pci {
  */
 int vfio_pci_attach(struct vfio_pci *vd, struct device_ctx *ctx,
 		    struct vfio_host *host, const char *bdf);
+/*
+ * The same in two steps: open() checks and opens the device and maps
+ * guest RAM for DMA (needs only ctx->mem), so a bad --passthrough is
+ * refused before KVM is touched; realize() builds the PCI function and
+ * places it on ctx->pci.  After a failed realize(), call detach().
+ */
+int vfio_pci_open(struct vfio_pci *vd, struct device_ctx *ctx,
+		  struct vfio_host *host, const char *bdf);
+int vfio_pci_realize(struct vfio_pci *vd);
 void vfio_pci_detach(struct vfio_pci *vd);
 
 /* Internal, between the vfio/ files. */

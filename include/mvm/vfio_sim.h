@@ -150,9 +150,43 @@ int vfio_sim_open_fds(struct vfio_host *h);
 int vfio_sim_dma_find(struct vfio_host *h, uint64_t iova, uint64_t *start,
 		      uint64_t *size, uint64_t *vaddr);
 
+/* The mbox-vf model (docs/mbox-vf.md). */
+#define MBOX_VF_VENDOR		0x1234
+#define MBOX_VF_DEVICE		0x5f10
+#define MBOX_VF_CLASS		0xff0000
+#define MBOX_VF_BAR0_SIZE	0x20000
+#define MBOX_VF_SCRATCH		0x1000		/* ..0x7fff, mmappable */
+#define MBOX_VF_SCRATCH_SIZE	0x7000
+#define MBOX_VF_MSIX_TABLE	0x8000
+#define MBOX_VF_MSIX_PBA	0x10000
+/* BAR0 registers, 32-bit accesses */
+#define MBOX_REG_ID		0x00	/* RO MBOX_VF_ID */
+#define MBOX_REG_CMD		0x04	/* W: start a command (nonzero) */
+#define MBOX_REG_STATUS		0x08	/* RO: MBOX_STATUS_* */
+#define MBOX_REG_VECTOR		0x0c	/* RW: completion vector */
+#define MBOX_REG_RESULT		0x10	/* RO: ~cmd after success */
+#define MBOX_REG_DOORBELL	0x14	/* W: raise the vector written */
+#define MBOX_REG_STAT_OK	0x18	/* RO: commands completed */
+#define MBOX_REG_STAT_REFUSED	0x1c	/* RO: commands refused */
+#define MBOX_REG_HOST_IRQ	0x20	/* RO: host IRQ state, see docs */
+#define MBOX_REG_VECTORS	0x24	/* RO: MSI-X table size */
+#define MBOX_VF_ID		0x5f10cafe
+#define MBOX_STATUS_IDLE	0
+#define MBOX_STATUS_DONE	2
+#define MBOX_STATUS_REFUSED	3
+#define MBOX_HOST_IRQ_MSIX	(1u << 0)
+#define MBOX_HOST_IRQ_MSI	(1u << 1)
+#define MBOX_HOST_IRQ_INTX	(1u << 2)
+#define MBOX_HOST_IRQ_NVEC_SHIFT 16	/* allocated MSI-X vectors */
+
 /*
  * ---- Between vfio/sim_*.c only. ----------------------------------------
  */
+
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
 
 /* One trigger: the eventfd as the user named it and our reference. */
 struct sim_trigger {

@@ -13,11 +13,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mvm/devctx.h"
+#include "mvm/evloop.h"
 #include "mvm/guest_mem.h"
 #include "mvm/iobus.h"
 #include "mvm/irq.h"
+#include "mvm/irq_router.h"
 
 #define VM_MAX_CPUS		64
+#define VM_MAX_PASSTHROUGH	8
 #define VM_DEFAULT_MEM		(256ULL << 20)
 #define VM_DEFAULT_CMDLINE	"console=ttyS0 reboot=k panic=-1"
 
@@ -35,6 +39,9 @@ struct vm_config {
 	const char *kernel_label;	/* name used in messages */
 	int console_in_fd;		/* -1: no console input */
 	int console_out_fd;
+	/* --passthrough: host BDFs, or "sim:MODEL[,k=v...]" */
+	const char *passthrough[VM_MAX_PASSTHROUGH];
+	unsigned int nr_passthrough;
 };
 
 enum vm_exit_reason {
@@ -48,6 +55,8 @@ enum vm_exit_reason {
 
 struct vcpu;
 struct serial;
+struct vfio_pci;
+struct vfio_host;
 struct pci_bus;
 struct vm_devices;
 
@@ -64,6 +73,15 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned int nr_cpus;
 	struct irq_line isa_irq[16];	/* IOAPIC pins 0-15 */
+	struct irq_router router;	/* GSI routes, irqfd, MSI */
+	bool router_ready;
+	struct evloop loop;		/* masked vectors, commit timer */
+	bool loop_ready;
+	struct device_ctx devctx;	/* what PCI device models may use */
+	uint64_t memslots_used;		/* bitmap: 0, 1 are RAM */
+	struct vfio_pci *passthrough[VM_MAX_PASSTHROUGH];
+	struct vfio_host *pt_host[VM_MAX_PASSTHROUGH];
+	unsigned int nr_passthrough;
 
 	/* Entry state from the loader, for the boot vCPU. */
 	uint64_t entry_rip;
