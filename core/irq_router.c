@@ -257,23 +257,36 @@ int irq_router_attach_loop(struct irq_router *r, struct evloop *loop)
 	return 0;
 }
 
+/*
+ * Debounce: every change pushes the commit IRQ_ROUTER_COMMIT_DELAY_US
+ * further out, but never more than IRQ_ROUTER_COMMIT_MAX_US after the
+ * first change of the burst, so a guest that keeps changing routes still
+ * sees them committed.  Interrupts of vectors waiting for the commit are
+ * delivered by mvm meanwhile (msix_vectors), so nothing waits on it.
+ */
 bool irq_router_schedule(struct irq_router *r, struct irq_route_waiter *w)
 {
-	struct itimerspec its = {
-		.it_value.tv_nsec = IRQ_ROUTER_COMMIT_DELAY_US * 1000,
-	};
 	struct irq_route_waiter *none;
 	bool committed = false;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->loop) {
+		uint64_t now = monotonic_ns(), due;
+		struct itimerspec its = { 0 };
+
 		if (w && !w->queued) {
 			w->queued = true;
 			w->next = r->waiters;
 			r->waiters = w;
 		}
-		if (!r->timer_armed &&
-		    timerfd_settime(r->timer_fd, 0, &its, NULL) == 0)
+		if (!r->timer_armed)
+			r->burst_start_ns = now;
+		due = MIN(now + IRQ_ROUTER_COMMIT_DELAY_US * 1000ULL,
+			  r->burst_start_ns + IRQ_ROUTER_COMMIT_MAX_US * 1000ULL);
+		due = MAX(due, now + 1000);
+		its.it_value.tv_sec = (time_t)((due - now) / 1000000000ULL);
+		its.it_value.tv_nsec = (long)((due - now) % 1000000000ULL);
+		if (timerfd_settime(r->timer_fd, 0, &its, NULL) == 0)
 			r->timer_armed = true;
 	} else {
 		/* No loop: commit now; the caller carries on itself, and

@@ -19,10 +19,6 @@
 #include "mvm/msix_vectors.h"
 #include "mvm/util.h"
 
-struct poll_ctx {
-	struct msix_vectors *mv;
-	unsigned int v;
-};
 
 static uint64_t drain(int efd)
 {
@@ -71,7 +67,7 @@ static void vector_polled(void *opaque, int fd)
 
 static struct poll_ctx *poll_ctxs(struct msix_vectors *mv)
 {
-	return (struct poll_ctx *)(mv->v + mv->msix->nr);
+	return mv->poll;
 }
 
 static void start_polling(struct msix_vectors *mv, unsigned int v)
@@ -131,10 +127,14 @@ int msix_vectors_init(struct msix_vectors *mv, struct msix *msix,
 	unsigned int v;
 
 	memset(mv, 0, sizeof(*mv));
-	/* Vectors first, then one poll context per vector. */
-	mv->v = calloc(msix->nr, sizeof(*mv->v) + sizeof(struct poll_ctx));
-	if (!mv->v)
+	mv->v = calloc(msix->nr, sizeof(*mv->v));
+	mv->poll = calloc(msix->nr, sizeof(*mv->poll));
+	if (!mv->v || !mv->poll) {
+		free(mv->v);
+		free(mv->poll);
+		mv->v = NULL;
 		return -ENOMEM;
+	}
 	mv->msix = msix;
 	mv->router = router;
 	mv->loop = loop;
@@ -159,7 +159,9 @@ void msix_vectors_destroy(struct msix_vectors *mv)
 	}
 	pthread_mutex_unlock(&mv->msix->lock);
 	free(mv->v);
+	free(mv->poll);
 	mv->v = NULL;
+	mv->poll = NULL;
 }
 
 int msix_vectors_set_eventfd(struct msix_vectors *mv, unsigned int v,
@@ -219,6 +221,11 @@ void msix_vectors_sync(struct msix_vectors *mv, unsigned int v)
 
 	if (x->efd < 0)
 		return;
+	/* MSI-X off: nothing of the vector survives but its source. */
+	if (!m->enabled) {
+		msix_vectors_release(mv, v);
+		return;
+	}
 	if (msix_vector_masked(m, v)) {
 		detach(mv, v);
 		start_polling(mv, v);
@@ -254,6 +261,15 @@ void msix_vectors_sync(struct msix_vectors *mv, unsigned int v)
 	}
 	if (!x->irqfd)
 		go_live(mv, v);
+}
+
+void msix_vectors_poll_now(struct msix_vectors *mv)
+{
+	unsigned int v;
+
+	for (v = 0; v < mv->msix->nr; v++)
+		if (mv->v[v].polled)
+			vector_polled(&poll_ctxs(mv)[v], mv->v[v].efd);
 }
 
 void msix_vectors_fire(struct msix_vectors *mv, unsigned int v)

@@ -163,7 +163,7 @@ int pci_bus_init(struct pci_bus *bus, struct iobus *pio, struct iobus *mmio,
 	pthread_mutex_init(&bus->lock, NULL);
 	bus->pio = pio;
 	bus->mmio = mmio;
-	bus->io_next = PCI_IO_BASE;
+	bus->io_next = PCI_IO_WINDOW_BASE;
 	bus->mmio32_next = PCI_MMIO32_BASE;
 	bus->mmio64_next = mmio64_base;
 	bus->mmio64_end = mmio64_base + mmio64_size;
@@ -199,7 +199,7 @@ static int assign_bar(struct pci_bus *bus, struct pci_device *dev,
 	switch (bar->type) {
 	case PCI_BAR_IO:
 		addr = ALIGN_UP(bus->io_next, bar->size);
-		if (addr + bar->size > PCI_IO_BASE + PCI_IO_SIZE)
+		if (addr + bar->size > PCI_IO_WINDOW_BASE + PCI_IO_WINDOW_SIZE)
 			return -ENOSPC;
 		bus->io_next = addr + bar->size;
 		break;

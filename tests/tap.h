@@ -35,9 +35,9 @@ int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-#define is_int(got, want, name) ({					\
+#define is_int(got, want, ...) ({					\
 	long long __g = (long long)(got), __w = (long long)(want);	\
-	int __r = ok(__g == __w, "%s", name);				\
+	int __r = ok(__g == __w, __VA_ARGS__);				\
 	if (!__r)							\
 		printf("#   got %lld (%#llx), want %lld (%#llx)\n",	\
 		       __g, (unsigned long long)__g, __w,		\

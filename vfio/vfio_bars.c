@@ -70,7 +70,7 @@ static void bar_read(void *opaque, uint64_t off, uint8_t *data,
 	}
 	if (vd->has_msix && bc->bar == m->pba_bar &&
 	    in(off, len, m->pba_off, msix_pba_size(m))) {
-		msix_pba_read(m, off - m->pba_off, data, len);
+		vfio_msix_pba_read(vd, off - m->pba_off, data, len);
 		return;
 	}
 	if (vfio_region_read(vd, bc->bar, off, data, len) != (ssize_t)len) {

@@ -245,8 +245,25 @@ static void vfio_cfg_written(struct pci_device *dev, unsigned int off,
 			     uint32_t old)
 {
 	struct vfio_pci *vd = container_of(dev, struct vfio_pci, pci);
+	uint8_t fwd[4];
+	bool flr = false;
 
-	forward_write(vd, off, data, len);
+	/*
+	 * PCIe Device Control: Initiate Function Level Reset (7.5.3.4).  The
+	 * bit is not forwarded: vfio-pci would reset the device at once,
+	 * before the host's interrupt state is brought back to reset.
+	 */
+	memcpy(fwd, data, MIN(len, 4U));
+	if (vd->pcie_cap >= 0) {
+		unsigned int hi = (unsigned int)vd->pcie_cap + PCI_EXP_DEVCTL + 1;
+
+		if (off <= hi && off + len > hi &&
+		    (fwd[hi - off] & (PCI_EXP_DEVCTL_BCR_FLR >> 8))) {
+			fwd[hi - off] &= (uint8_t)~(PCI_EXP_DEVCTL_BCR_FLR >> 8);
+			flr = true;
+		}
+	}
+	forward_write(vd, off, fwd, len);
 	/* The command register is ours, and the device's too: keep its
 	 * decode and bus-master bits in step with the guest's. */
 	if (touches(off, len, PCI_COMMAND, 2)) {
@@ -262,17 +279,8 @@ static void vfio_cfg_written(struct pci_device *dev, unsigned int off,
 		    (unsigned int)cap_length(vd, PCI_CAP_ID_MSI,
 					     (unsigned int)vd->msi_cap)))
 		vfio_msi_cfg_written(vd, off, len);
-	/* PCIe Device Control: Initiate Function Level Reset (7.5.3.4). */
-	if (vd->pcie_cap >= 0 &&
-	    touches(off, len, (unsigned int)vd->pcie_cap + PCI_EXP_DEVCTL, 2)) {
-		unsigned int at = (unsigned int)vd->pcie_cap + PCI_EXP_DEVCTL;
-		uint16_t ctl = 0;
-
-		if (off <= at + 1 && off + len > at + 1)
-			ctl = (uint16_t)(data[at + 1 - off] << 8);
-		if ((ctl & PCI_EXP_DEVCTL_BCR_FLR) && vd->pcie_flr)
-			vfio_pci_reset(vd);
-	}
+	if (flr && vd->pcie_flr)
+		vfio_pci_reset(vd);
 	(void)old;
 }
 

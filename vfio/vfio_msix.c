@@ -89,6 +89,50 @@ static int set_irqs(struct vfio_pci *vd, unsigned int start,
 	return err;
 }
 
+/*
+ * The device's own pending bits (vfio-pci lets the PBA be read; only the
+ * table is hidden: vfio_pci_bar_rw()).  A vector the host allocated but
+ * gave no trigger stays masked in hardware and pends there.
+ */
+static bool phys_pba_read(struct vfio_pci *vd, uint64_t *words,
+			  unsigned int nwords)
+{
+	size_t len = nwords * 8ULL;
+
+	return vfio_region_read(vd, vd->msix.pba_bar, vd->msix.pba_off, words,
+				len) == (ssize_t)len;
+}
+
+void vfio_msix_pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
+			unsigned int len)
+{
+	struct msix *m = &vd->msix;
+	uint64_t phys = 0, mask = 0;
+	unsigned int first = (unsigned int)(off / 8), i, b;
+	uint8_t bytes[8];
+
+	msix_pba_read(m, off, data, len);
+	if ((len != 4 && len != 8) || (off & (len - 1)))
+		return;
+	pthread_mutex_lock(&m->lock);
+	if (vd->host_msix_enabled) {
+		for (i = 0; i < 64; i++) {
+			unsigned int v = first * 64 + i;
+
+			if (v < m->nr && v < vd->host_nvec &&
+			    !vd->vectors.v[v].host_live)
+				mask |= 1ULL << i;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!mask || vfio_region_read(vd, m->pba_bar,
+				      m->pba_off + first * 8ULL, &phys, 8) != 8)
+		return;
+	put_le64(bytes, phys & mask);
+	for (b = 0; b < len; b++)
+		data[b] |= bytes[(off % 8) + b];
+}
+
 static void host_vectors_live(struct vfio_pci *vd, unsigned int start,
 			      unsigned int count)
 {
@@ -140,22 +184,25 @@ static void host_release_all(struct vfio_pci *vd)
 	vd->host_nvec = 0;
 }
 
-static void host_disable(struct vfio_pci *vd)
+static int host_disable(struct vfio_pci *vd)
 {
 	int err;
 
 	if (!vd->host_msix_enabled)
-		return;
+		return 0;
 	err = vfio_disable_irqs(vd, VFIO_PCI_MSIX_IRQ_INDEX);
 	vd->msix_stats.set_irqs++;
 	if (err) {
+		/* The host kept MSI-X on: so does our view of it. */
 		vd->msix_stats.errors++;
 		pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(MSI-X disable) failed",
 			 vd->name);
+		return err;
 	}
 	vd->msix_stats.disables++;
 	vd->host_msix_enabled = false;
 	host_release_all(vd);
+	return 0;
 }
 
 /* The guest set MSI-X Enable: make the device match, vectors or not. */
@@ -183,15 +230,24 @@ static int host_enable(struct vfio_pci *vd)
 static int host_grow(struct vfio_pci *vd, unsigned int v)
 {
 	unsigned int n = MIN(MAX(v + 1, data_hint(vd)), vd->msix.nr);
-	unsigned int prev = vd->host_nvec, i;
+	unsigned int prev = vd->host_nvec, i, nwords = (vd->msix.nr + 63) / 64;
 	bool *was_live = calloc(vd->msix.nr, sizeof(*was_live));
+	uint64_t *pend = calloc(nwords, sizeof(*pend));
 	int err;
 
-	if (!was_live)
+	if (!was_live || !pend) {
+		free(was_live);
+		free(pend);
 		return -ENOMEM;
+	}
 	for (i = 0; i < vd->msix.nr; i++)
 		was_live[i] = vd->vectors.v[i].host_live;
-	host_disable(vd);
+	/* What the device holds pending now would vanish with the disable. */
+	if (!phys_pba_read(vd, pend, nwords))
+		memset(pend, 0, nwords * sizeof(*pend));
+	err = host_disable(vd);
+	if (err)
+		goto out;
 	err = enable_with(vd, n, "grow");
 	if (err && prev) {
 		/* Put back what the guest had, so host and guest still agree
@@ -201,11 +257,17 @@ static int host_grow(struct vfio_pci *vd, unsigned int v)
 	}
 	if (vd->host_msix_enabled) {
 		vd->msix_stats.grows += !err;
-		for (i = 0; i < vd->msix.nr; i++)
-			if (was_live[i] && vd->vectors.v[i].host_live)
+		for (i = 0; i < vd->msix.nr; i++) {
+			bool pended = pend[i / 64] & (1ULL << (i % 64));
+
+			if ((was_live[i] || pended) &&
+			    vd->vectors.v[i].host_live)
 				msix_vectors_fire(&vd->vectors, i);
+		}
 	}
+out:
 	free(was_live);
+	free(pend);
 	return err;
 }
 

@@ -277,7 +277,7 @@ static void dsdt_pci_host_bridge(struct aml *a, const struct acpi_machine *m)
 	/*
 	 * The windows the bridge forwards.  All I/O ports except the 0xcf8
 	 * config mechanism go down the bridge, as on a PC, so legacy
-	 * devices and the PCI I/O BAR window (PCI_IO_BASE) are covered.
+	 * devices and the PCI I/O BAR window (PCI_IO_WINDOW_BASE) are covered.
 	 */
 	aml_name(a, "_CRS");
 	aml_buffer_begin(a);

@@ -6,8 +6,9 @@
  * device's MSI routes) and rebuilds the table on commit.
  *
  * Commits are batched: a changed route marks the table dirty and arms a
- * short timer; one commit then covers every change of the burst (a guest
- * unmasking 2048 vectors one by one costs a handful of commits, not 2048).
+ * debounce timer; one commit then covers every change of the burst (a
+ * guest unmasking 2048 vectors one by one costs a handful of commits, not
+ * 2048).
  * Devices that wait for a route to become live register a waiter and are
  * called back after the commit.
  *
@@ -32,8 +33,10 @@ struct kvm_irq_ops {
 
 /* The irqchip pins (PIC 0-15, IOAPIC 0-23) keep the GSIs below this. */
 #define IRQ_ROUTER_FIRST_MSI_GSI	24
-/* Wait this long after the first change of a burst before committing. */
-#define IRQ_ROUTER_COMMIT_DELAY_US	500
+/* Commit once routes stop changing for this long... */
+#define IRQ_ROUTER_COMMIT_DELAY_US	1000
+/* ...or at the latest this long after the burst's first change. */
+#define IRQ_ROUTER_COMMIT_MAX_US	20000
 
 struct irq_route_waiter {
 	struct irq_route_waiter *next;
@@ -58,6 +61,7 @@ struct irq_router {
 	struct kvm_irq_routing_msi *msi;	/* route of each GSI */
 	bool dirty;
 	bool timer_armed;
+	uint64_t burst_start_ns;
 	int timer_fd;			/* -1: commit synchronously */
 	struct evloop *loop;
 	struct irq_route_waiter *waiters;

@@ -68,8 +68,8 @@
 #define ACPI_PM_SIZE		0x10
 #define PCI_CONFIG_ADDR_PORT	0xcf8
 #define PCI_CONFIG_DATA_PORT	0xcfc
-#define PCI_IO_BASE		0xc000ULL	/* PCI I/O BAR window */
-#define PCI_IO_SIZE		0x4000ULL
+#define PCI_IO_WINDOW_BASE		0xc000ULL	/* PCI I/O BAR window */
+#define PCI_IO_WINDOW_SIZE		0x4000ULL
 
 /* ISA interrupt lines (IOAPIC pins with the in-kernel irqchip). */
 #define SERIAL0_IRQ		4

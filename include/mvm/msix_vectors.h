@@ -42,8 +42,15 @@ struct msix_vectors_stats {
 	uint64_t live;			/* vectors currently on irqfd */
 };
 
+/* What the event loop hands back for a polled vector. */
+struct poll_ctx {
+	struct msix_vectors *mv;
+	unsigned int v;
+};
+
 struct msix_vectors {
 	struct msix *msix;
+	struct poll_ctx *poll;
 	struct irq_router *router;
 	struct evloop *loop;
 	struct msix_vector *v;
@@ -68,5 +75,10 @@ void msix_vectors_release(struct msix_vectors *mv, unsigned int v);
  * may have lost an interrupt): pending bit if masked, else inject.
  */
 void msix_vectors_fire(struct msix_vectors *mv, unsigned int v);
+/*
+ * Handle every polled vector now, on the calling thread (without the
+ * msix lock held), as the event loop would: for tests and `mvm debug`.
+ */
+void msix_vectors_poll_now(struct msix_vectors *mv);
 
 #endif

@@ -126,6 +126,10 @@ void vfio_msix_destroy(struct vfio_pci *vd);
 /* Function-level reset: host and guest views return to reset together. */
 int vfio_pci_reset(struct vfio_pci *vd);
 void vfio_msix_reset(struct vfio_pci *vd);
+/* The guest's PBA read: emulated bits plus the device's own for vectors
+ * the host allocated without a trigger (they pend in hardware). */
+void vfio_msix_pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
+			unsigned int len);
 int vfio_intx_init(struct vfio_pci *vd);
 void vfio_intx_destroy(struct vfio_pci *vd);
 /* INTx and MSI on the host must be off while MSI-X is on (vfio-pci

@@ -33,7 +33,7 @@
 
 #define VFIO_SIM_DEFAULT_BDF	"0000:00:10.0"
 #define VFIO_SIM_FD_BASE	(1 << 20)	/* fake fds are >= this */
-#define VFIO_SIM_MAX_VECTORS	2048		/* MSI-X table size limit */
+#define VFIO_SIM_MAX_VECTORS	2048	/* MSI-X table size max */
 
 /*
  * Parse "mbox-vf[,key=value...]" (an optional "sim:" prefix is accepted)
@@ -94,7 +94,7 @@ struct vfio_sim_stats {
 	unsigned long msix_enables, msix_disables;
 	unsigned long msi_enables, msi_disables;
 	unsigned long intx_enables, intx_disables;
-	unsigned long resets;			/* device resets (any path) */
+	unsigned long resets;			/* device resets */
 	unsigned long mbox_ok, mbox_refused;	/* mailbox commands */
 };
 
@@ -153,15 +153,15 @@ int vfio_sim_dma_find(struct vfio_host *h, uint64_t iova, uint64_t *start,
 /* The mbox-vf model (docs/mbox-vf.md). */
 #define MBOX_VF_VENDOR		0x1234
 #define MBOX_VF_DEVICE		0x5f10
-#define MBOX_VF_CLASS		0xff0000
+#define MBOX_VF_CLASS		0xff0000u
 #define MBOX_VF_BAR0_SIZE	0x20000
-#define MBOX_VF_SCRATCH		0x1000		/* ..0x7fff, mmappable */
+#define MBOX_VF_SCRATCH		0x1000	/* ..0x7fff, mmappable */
 #define MBOX_VF_SCRATCH_SIZE	0x7000
 #define MBOX_VF_MSIX_TABLE	0x8000
 #define MBOX_VF_MSIX_PBA	0x10000
 /* BAR0 registers, 32-bit accesses */
 #define MBOX_REG_ID		0x00	/* RO MBOX_VF_ID */
-#define MBOX_REG_CMD		0x04	/* W: start a command (nonzero) */
+#define MBOX_REG_CMD		0x04	/* W: start a command (!= 0) */
 #define MBOX_REG_STATUS		0x08	/* RO: MBOX_STATUS_* */
 #define MBOX_REG_VECTOR		0x0c	/* RW: completion vector */
 #define MBOX_REG_RESULT		0x10	/* RO: ~cmd after success */
@@ -195,7 +195,7 @@ struct sim_trigger {
 };
 
 struct sim_vec {
-	bool allocated;		/* has a host IRQ (pci_irq_vector() > 0) */
+	bool allocated;		/* pci_irq_vector() > 0 */
 	bool pending;		/* PBA bit: raised while masked */
 	struct sim_trigger trig;
 };
@@ -276,9 +276,9 @@ struct sim_model_cfg {
 
 struct sim_func {
 	const struct sim_func_ops *ops;
-	struct sim_irqs *irqs;		/* host IRQ state the device sees */
+	struct sim_irqs *irqs;		/* host IRQ state, as seen */
 	struct vfio_sim_stats *stats;
-	uint8_t cfg[SIM_CFG_SIZE];	/* as read through the config region */
+	uint8_t cfg[SIM_CFG_SIZE];	/* as the config region reads */
 	uint8_t wmask[SIM_CFG_SIZE];	/* bits a config write may change */
 	uint8_t cfg_saved[SIM_CFG_SIZE]; /* pci_load_saved_state() copy */
 	uint64_t bar_size[PCI_STD_NUM_BARS];
@@ -293,7 +293,7 @@ struct sim_func {
 	bool has_intx, flr;
 	unsigned int pcie_cap;
 	int memfd;
-	uint8_t *mem;			/* memfd mapping, bar_size[0] bytes */
+	uint8_t *mem;			/* memfd mapping of BAR0 */
 	void *model;
 };
 

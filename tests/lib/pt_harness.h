@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A machine without KVM for passthrough tests: I/O buses, PCI bus, guest
+ * RAM, the interrupt router on a fake KVM, recorded memory slots, and one
+ * simulated VFIO function attached with the production code.  Guest
+ * actions go through the same paths a vCPU exit would take: config
+ * mechanism #1 and MMIO on the dispatcher.
+ */
+#ifndef MVM_PT_HARNESS_H
+#define MVM_PT_HARNESS_H
+
+#include "lib/fake_kvm.h"
+#include "mvm/devctx.h"
+#include "mvm/vfio_pci.h"
+#include "mvm/vfio_sim.h"
+
+struct pt_machine {
+	struct fake_kvm *kvm;
+	struct iobus pio, mmio;
+	struct pci_bus pci;
+	struct guest_mem mem;
+	struct irq_router router;
+	struct evloop loop;
+	bool with_loop;
+	struct device_ctx ctx;
+	unsigned int slots_mapped;
+	unsigned int slot_maps, slot_unmaps;
+};
+
+struct pt_dev {
+	struct pt_machine *m;
+	struct vfio_host *host;
+	char bdf[32];
+	struct vfio_pci vd;
+	int attached;		/* vfio_pci_attach() result */
+};
+
+int pt_machine_init(struct pt_machine *m, struct fake_kvm *kvm,
+		    unsigned int nr_gsis, bool with_loop);
+void pt_machine_destroy(struct pt_machine *m);
+/* Create the simulated host from `spec` and attach it. */
+int pt_dev_attach(struct pt_dev *d, struct pt_machine *m, const char *spec);
+void pt_dev_detach(struct pt_dev *d);
+
+/* Guest-side accesses. */
+uint32_t pt_cfg_read(struct pt_dev *d, unsigned int off, unsigned int len);
+void pt_cfg_write(struct pt_dev *d, unsigned int off, unsigned int len,
+		  uint32_t val);
+uint64_t pt_bar(struct pt_dev *d, unsigned int bar);
+uint32_t pt_mmio_read(struct pt_dev *d, unsigned int bar, uint64_t off,
+		      unsigned int len);
+void pt_mmio_write(struct pt_dev *d, unsigned int bar, uint64_t off,
+		   unsigned int len, uint64_t val);
+/* MSI-X as a driver does it. */
+unsigned int pt_msix_cap(struct pt_dev *d);
+void pt_msix_ctrl(struct pt_dev *d, uint16_t flags);
+void pt_msix_program(struct pt_dev *d, unsigned int v, uint32_t data);
+void pt_msix_mask(struct pt_dev *d, unsigned int v, bool mask);
+uint64_t pt_msix_pba(struct pt_dev *d, unsigned int word);
+/* Let KVM and the event loop do what they would: deliver everything. */
+void pt_settle(struct pt_dev *d);
+
+#endif
