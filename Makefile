@@ -98,6 +98,14 @@ bench: $(MVM) $(MKBZIMAGE)
 	STATIC_MVM=$(abspath build-static/mvm) \
 	MKBZIMAGE=$(abspath $(MKBZIMAGE)) bench/run.sh
 
+# The README's first command: boot the embedded guest, here or, without
+# /dev/kvm, inside the nested-KVM harness (tests/nested).
+run: $(MVM)
+	@if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then ./mvm run -c 2; else \
+		echo "make run: no usable /dev/kvm on this host: booting it inside a QEMU-TCG Linux with nested KVM (tests/nested)"; \
+		$(MAKE) --no-print-directory STATIC=1 build-static/mvm && \
+		tests/nested/run-in-kvm.sh --timeout 300 build-static/mvm -- ./mvm run -c 2; fi
+
 install: $(MVM)
 	install -D -m 0755 $(MVM) $(DESTDIR)$(PREFIX)/bin/mvm
 	install -D -m 0644 docs/mvm.1 $(DESTDIR)$(PREFIX)/share/man/man1/mvm.1
@@ -105,5 +113,5 @@ install: $(MVM)
 clean:
 	rm -rf build build-san build-static mvm
 
-.PHONY: all mvm check tests static-tests bench boot-test install clean
+.PHONY: all mvm run check tests static-tests bench boot-test install clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
