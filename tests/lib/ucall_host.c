@@ -78,12 +78,17 @@ static const struct io_ops ucall_ops = {
 	.write = ucall_pio_write,
 };
 
-int ucall_attach(struct vm *vm)
+void ucall_reset(void)
 {
 	pthread_mutex_lock(&uc_log.lock);
 	uc_log.nr = 0;
 	uc_log.dropped = 0;
 	pthread_mutex_unlock(&uc_log.lock);
+}
+
+int ucall_attach(struct vm *vm)
+{
+	ucall_reset();
 	return iobus_register(&vm->pio, UCALL_PORT, 4, &ucall_ops, vm,
 			      "ucall");
 }

@@ -20,6 +20,8 @@ struct vm;
  * vm_build() and before vm_run().  Returns 0 or -errno from the bus.
  */
 int ucall_attach(struct vm *vm);
+/* Forget all records (ucall_attach() does this too). */
+void ucall_reset(void);
 /* Number of records (calls beyond UCALL_HOST_MAX are counted as dropped). */
 unsigned int ucall_count(void);
 unsigned int ucall_dropped(void);
