@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "mvm/absent_ports.h"
 #include "mvm/acpi.h"
 #include "mvm/acpi_pm.h"
 #include "mvm/boot.h"
@@ -286,6 +287,28 @@ static int memslot_unmap(void *opaque, int slot)
 	return err;
 }
 
+static int vm_ioeventfd(void *opaque, uint64_t addr, unsigned int len,
+			int fd, bool assign)
+{
+	struct vm *vm = opaque;
+	struct kvm_ioeventfd io = {
+		.addr = addr, .len = len, .fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		pr_errno(errno, "KVM_IOEVENTFD %s %#llx+%u failed",
+			 assign ? "assign" : "deassign",
+			 (unsigned long long)addr, len);
+		return -errno;
+	}
+	return 0;
+}
+
+static const struct ioeventfd_ops vm_ioeventfd_ops = {
+	.assign = vm_ioeventfd,
+};
+
 static const struct memslot_ops vm_memslot_ops = {
 	.map = memslot_map,
 	.unmap = memslot_unmap,
@@ -335,6 +358,7 @@ static int vm_passthrough_init(struct vm *vm)
 		.pio = &vm->pio, .mmio = &vm->mmio, .pci = vm->pci,
 		.router = &vm->router, .loop = &vm->loop, .mem = &vm->mem,
 		.slots = &vm_memslot_ops, .slots_opaque = vm,
+		.ioeventfd = &vm_ioeventfd_ops, .ioeventfd_opaque = vm,
 	};
 	for (i = 0; i < vm->nr_passthrough; i++) {
 		err = vfio_pci_realize(vm->passthrough[i]);
@@ -361,6 +385,8 @@ static int vm_devices_init(struct vm *vm)
 		err = acpi_pm_init(&d->acpi_pm, &vm->pio, vm);
 	if (!err && vm->cfg.debug_exit)
 		err = debug_exit_init(&vm->pio, vm);
+	if (!err)
+		err = absent_ports_init(&vm->pio);
 	if (err)
 		return err;
 	rtc_set_mem_size(&d->rtc, vm->mem.low_size, vm->mem.high_size);
@@ -645,6 +671,10 @@ int vm_run(struct vm *vm)
 	if (sfd >= 0)
 		close(sfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Status 0 either way, but a reset can hide a guest panic (panic=-1,
+	 * reboot=k): say which it was. */
+	if (atomic_load(&vm->exit_reason) == VM_EXIT_REBOOT)
+		pr_info("the guest reset the machine (reboot); mvm exits");
 	return exit_status(vm);
 }
 

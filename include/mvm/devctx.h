@@ -8,6 +8,7 @@
 #ifndef MVM_DEVCTX_H
 #define MVM_DEVCTX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mvm/evloop.h"
@@ -22,6 +23,15 @@ struct memslot_ops {
 	int (*unmap)(void *opaque, int slot);
 };
 
+struct ioeventfd_ops {
+	/*
+	 * KVM_IOEVENTFD: a guest write of `len` bytes to MMIO `addr` signals
+	 * `fd` in the kernel, without an exit to mvm (any value).
+	 */
+	int (*assign)(void *opaque, uint64_t addr, unsigned int len, int fd,
+		      bool assign);
+};
+
 struct device_ctx {
 	struct iobus *pio;
 	struct iobus *mmio;
@@ -31,6 +41,8 @@ struct device_ctx {
 	struct guest_mem *mem;
 	const struct memslot_ops *slots;
 	void *slots_opaque;
+	const struct ioeventfd_ops *ioeventfd;	/* NULL: not available */
+	void *ioeventfd_opaque;
 };
 
 #endif

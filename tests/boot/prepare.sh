@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# prepare.sh - get what the boot test boots: the newest Debian cloud kernel
+# and an initramfs of busybox-static plus tests/boot/init.
+#
+# Usage: tests/boot/prepare.sh OUTDIR
+#
+# Writes OUTDIR/vmlinuz and OUTDIR/initramfs.cpio.gz and prints, on stdout,
+# shell assignments the caller can eval:
+#   KPKG=linux-image-6.1.0-NN-cloud-amd64-unsigned KVER=6.1.x-y
+#   KREL=6.1.0-NN-cloud-amd64 (uname -r of that kernel)
+#   BUSYBOX=<where the busybox came from>
+# Progress goes to stderr.  On failure the last stderr line is
+# "prepare: <reason>" and the exit status is 2 (the boot test then reports
+# SKIP with that reason).
+#
+# The kernel is the package linux-image-cloud-amd64 depends on, in its
+# -unsigned variant (fallback: the signed one), fetched with
+# `apt-get download` (no root needed) and cached, like tests/nested, in
+#   ${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}/boot-test/
+# A vmlinuz already unpacked by tests/nested/run-in-kvm.sh for the same
+# package version is reused instead of downloading again.
+#
+# Environment:
+#   MVM_BOOT_KERNEL_PKG   kernel package to use instead of resolving the newest
+#   MVM_BOOT_FETCH_TIMEOUT seconds for one apt-get download (default 180)
+#   MVM_NESTED_NO_INSTALL  also means: never run apt-get update
+set -euo pipefail
+
+die() { echo "prepare: $*" >&2; exit 2; }
+log() { echo "prepare: $*" >&2; }
+
+out=${1:?usage: prepare.sh OUTDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out"
+cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}
+bcache=$cache/boot-test
+mkdir -p "$bcache" || die "cannot create cache dir $bcache"
+fetch_timeout=${MVM_BOOT_FETCH_TIMEOUT:-180}
+
+for t in apt-cache apt-get dpkg-deb tar cpio gzip timeout; do
+	command -v "$t" >/dev/null || die "missing host tool: $t (Debian packages apt, dpkg, tar, cpio, gzip, coreutils)"
+done
+
+pkg_version() { # newest (candidate) version of a package, or nothing
+	apt-cache show --no-all-versions "$1" 2>/dev/null |
+		awk '/^Version:/ {print $2; exit}' || true
+}
+
+resolve_kernel() { # sets kpkg, kver
+	local meta
+	kpkg=${MVM_BOOT_KERNEL_PKG:-}
+	kver=
+	if [[ -z $kpkg ]]; then
+		meta=$(apt-cache show --no-all-versions linux-image-cloud-amd64 2>/dev/null |
+			sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\).*/\1/p' | head -n1) || true
+		[[ -n $meta ]] || return 0
+		kpkg=$meta-unsigned
+		kver=$(pkg_version "$kpkg")
+		if [[ -z $kver ]]; then	# no -unsigned variant: the signed one boots too
+			kpkg=$meta
+			kver=$(pkg_version "$kpkg")
+		fi
+	else
+		kver=$(pkg_version "$kpkg")
+	fi
+}
+
+# ------------------------------------------------------------------ kernel
+resolve_kernel
+if [[ -z $kver && -z ${MVM_BOOT_KERNEL_PKG:-} && $(id -u) == 0 && -z ${MVM_NESTED_NO_INSTALL:-} ]]; then
+	log "no kernel package in the apt lists; apt-get update"
+	timeout 180 apt-get update -q >"$bcache/apt-update.log" 2>&1 || true
+	resolve_kernel
+fi
+kdir=
+if [[ -n $kver ]]; then
+	kdir=$bcache/${kpkg}_$kver
+	if [[ ! -f $kdir/vmlinuz ]]; then
+		tmp=$(mktemp -d "$bcache/.fetch.XXXXXX")
+		trap 'rm -rf "$tmp"' EXIT
+		nested=$cache/${kpkg}_$kver/vmlinuz	# tests/nested's copy
+		if [[ -f $nested ]]; then
+			log "reusing $nested"
+			cp "$nested" "$tmp/vmlinuz"
+		else
+			log "apt-get download $kpkg=$kver"
+			(cd "$tmp" && timeout "$fetch_timeout" apt-get download "$kpkg=$kver") \
+				>"$tmp/download.log" 2>&1 ||
+				die "apt-get download $kpkg=$kver failed: $(tail -n 1 "$tmp/download.log")"
+			dpkg-deb --fsys-tarfile "$tmp"/*.deb |
+				tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' ||
+				die "$kpkg: cannot extract boot/vmlinuz-*"
+			mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz"
+		fi
+		rm -rf "$kdir"
+		mkdir -p "$kdir"
+		mv "$tmp/vmlinuz" "$kdir/vmlinuz"
+		rm -rf "$tmp"
+		trap - EXIT
+	fi
+elif [[ -n ${MVM_BOOT_KERNEL_PKG:-} ]]; then
+	die "MVM_BOOT_KERNEL_PKG=$kpkg: apt-cache knows no such package"
+else
+	# No apt lists (offline container): the newest kernel cached earlier.
+	kdir=$(ls -d "$bcache"/linux-image-*_* 2>/dev/null | sort -V | tail -n 1) || true
+	[[ -n $kdir && -f $kdir/vmlinuz ]] ||
+		die "cannot resolve linux-image-cloud-amd64 with apt-cache (no apt lists? run apt-get update) and nothing cached in $bcache"
+	log "apt-cache knows no kernel package; using cached $(basename "$kdir")"
+	kpkg=$(basename "$kdir"); kver=${kpkg#*_}; kpkg=${kpkg%%_*}
+fi
+# uname -r of the kernel: the package name without linux-image- / -unsigned.
+krel=${kpkg#linux-image-}
+krel=${krel%-unsigned}
+cp "$kdir/vmlinuz" "$out/vmlinuz"
+
+# ------------------------------------------------------------------ busybox
+# The initramfs has no libc, so busybox must be the static build.
+if [[ $(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null) == "install ok installed" &&
+	-x /bin/busybox ]]; then
+	busybox=/bin/busybox
+	bbfrom="busybox-static $(dpkg-query -W -f='${Version}' busybox-static) (installed)"
+else
+	bbver=$(pkg_version busybox-static)
+	[[ -n $bbver ]] || bbver=$(ls -d "$bcache"/busybox-static_* 2>/dev/null |
+		sort -V | tail -n 1 | sed 's/.*busybox-static_//') || true
+	[[ -n $bbver ]] || die "busybox-static is neither installed nor known to apt-cache"
+	bdir=$bcache/busybox-static_$bbver
+	if [[ ! -x $bdir/busybox ]]; then
+		tmp=$(mktemp -d "$bcache/.fetch.XXXXXX")
+		trap 'rm -rf "$tmp"' EXIT
+		log "apt-get download busybox-static=$bbver"
+		(cd "$tmp" && timeout "$fetch_timeout" apt-get download "busybox-static=$bbver") \
+			>"$tmp/download.log" 2>&1 ||
+			die "apt-get download busybox-static=$bbver failed: $(tail -n 1 "$tmp/download.log")"
+		dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" ./bin/busybox ||
+			die "busybox-static: cannot extract bin/busybox"
+		mkdir -p "$bdir"
+		mv "$tmp/bin/busybox" "$bdir/busybox"
+		rm -rf "$tmp"
+		trap - EXIT
+	fi
+	busybox=$bdir/busybox
+	bbfrom="busybox-static $bbver (downloaded)"
+fi
+
+# ------------------------------------------------------------------ initramfs
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+cp "$busybox" "$root/bin/busybox"
+cp "$here/init" "$root/init"
+chmod 755 "$root/init" "$root/bin/busybox"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+	gzip -1 >"$out/initramfs.cpio.gz" || die "building the initramfs failed"
+
+printf 'KPKG=%q\nKVER=%q\nKREL=%q\nBUSYBOX=%q\n' "$kpkg" "$kver" "$krel" "$bbfrom"
