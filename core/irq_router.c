@@ -299,22 +299,30 @@ bool irq_router_schedule(struct irq_router *r, struct irq_route_waiter *w)
 	return committed;
 }
 
+static int do_irqfd(struct irq_router *r, const struct kvm_irqfd *f)
+{
+	int err;
+
+	pthread_mutex_lock(&r->lock);
+	r->stats.irqfd_calls++;
+	pthread_mutex_unlock(&r->lock);
+	err = r->ops->irqfd(r->opaque, f);
+	if (err)
+		pr_errno(-err, "KVM_IRQFD%s %s gsi %u fd %u failed",
+			 f->flags & KVM_IRQFD_FLAG_RESAMPLE ? " (resample)" : "",
+			 f->flags & KVM_IRQFD_FLAG_DEASSIGN ? "deassign" :
+			 "assign", f->gsi, f->fd);
+	return err;
+}
+
 int irq_router_irqfd(struct irq_router *r, int gsi, int efd, bool assign)
 {
 	struct kvm_irqfd f = {
 		.fd = (uint32_t)efd, .gsi = (uint32_t)gsi,
 		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
 	};
-	int err;
 
-	pthread_mutex_lock(&r->lock);
-	r->stats.irqfd_calls++;
-	pthread_mutex_unlock(&r->lock);
-	err = r->ops->irqfd(r->opaque, &f);
-	if (err)
-		pr_errno(-err, "KVM_IRQFD %s gsi %d fd %d failed",
-			 assign ? "assign" : "deassign", gsi, efd);
-	return err;
+	return do_irqfd(r, &f);
 }
 
 int irq_router_irqfd_resample(struct irq_router *r, int gsi, int efd,
@@ -326,16 +334,8 @@ int irq_router_irqfd_resample(struct irq_router *r, int gsi, int efd,
 				  KVM_IRQFD_FLAG_DEASSIGN,
 		.resamplefd = assign ? (uint32_t)resample_efd : 0,
 	};
-	int err;
 
-	pthread_mutex_lock(&r->lock);
-	r->stats.irqfd_calls++;
-	pthread_mutex_unlock(&r->lock);
-	err = r->ops->irqfd(r->opaque, &f);
-	if (err)
-		pr_errno(-err, "KVM_IRQFD (resample) %s gsi %d fd %d failed",
-			 assign ? "assign" : "deassign", gsi, efd);
-	return err;
+	return do_irqfd(r, &f);
 }
 
 int irq_router_signal_msi(struct irq_router *r, uint64_t addr, uint32_t data)

@@ -21,6 +21,11 @@ void pci_device_init(struct pci_device *dev, const char *name,
 	pci_cfg_set32(dev, PCI_CLASS_REVISION, class_code << 8);
 	dev->cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
 	dev->cap_end = 0x40;	/* capabilities follow the type-0 header */
+	pci_cfg_header_masks(dev);
+}
+
+void pci_cfg_header_masks(struct pci_device *dev)
+{
 	/* Command: I/O, memory, bus master, parity, SERR, INTx disable. */
 	dev->wmask[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
 				  PCI_COMMAND_MASTER | PCI_COMMAND_PARITY;

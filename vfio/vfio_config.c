@@ -127,19 +127,7 @@ static void setup_header(struct vfio_pci *vd)
 
 	/* The whole type-0 header is ours. */
 	virtualize(vd, 0, PCI_STD_HEADER_SIZEOF);
-	d->wmask[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-				PCI_COMMAND_MASTER | PCI_COMMAND_PARITY;
-	d->wmask[PCI_COMMAND + 1] = (PCI_COMMAND_SERR |
-				     PCI_COMMAND_INTX_DISABLE) >> 8;
-	d->w1cmask[PCI_STATUS + 1] = (PCI_STATUS_PARITY |
-				      PCI_STATUS_SIG_TARGET_ABORT |
-				      PCI_STATUS_REC_TARGET_ABORT |
-				      PCI_STATUS_REC_MASTER_ABORT |
-				      PCI_STATUS_SIG_SYSTEM_ERROR |
-				      PCI_STATUS_DETECTED_PARITY) >> 8;
-	d->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
-	d->wmask[PCI_LATENCY_TIMER] = 0xff;
-	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
+	pci_cfg_header_masks(d);
 	/* Decoding starts off; the PCI bus enables it when it assigns. */
 	pci_cfg_set16(d, PCI_COMMAND, 0);
 	pci_cfg_set16(d, PCI_STATUS, pci_cfg_get16(d, PCI_STATUS) &

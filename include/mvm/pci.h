@@ -92,6 +92,8 @@ void pci_bus_destroy(struct pci_bus *bus);
 /* Prepare an empty type-0 function (IDs, class); all bytes read-only. */
 void pci_device_init(struct pci_device *dev, const char *name,
 		     uint16_t vendor, uint16_t device, uint32_t class_code);
+/* The writable and RW1C bits of a type-0 header's common registers. */
+void pci_cfg_header_masks(struct pci_device *dev);
 /* Declare BAR n (before registration); MEM64 takes two slots. */
 int pci_device_add_bar(struct pci_device *dev, unsigned int n,
 		       enum pci_bar_type type, uint64_t size, bool prefetch,
