@@ -9,7 +9,7 @@ WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 CFLAGS	:= -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
 	   -DMVM_VERSION=\"$(VERSION)\" $(EXTRA_CFLAGS)
 LDFLAGS	:= -pthread $(EXTRA_LDFLAGS)
-LDLIBS	:=
+LDLIBS	:= -lz
 
 ifeq ($(STATIC),1)
 # Static binaries for the nested-KVM harness (its guest has no libc).

@@ -127,7 +127,7 @@ static bool console_deliver(struct console *c, const uint8_t *buf,
 	uint64_t cnt;
 
 	for (;;) {
-		done += serial_receive(c->serial, buf + done, len - done);
+		done += c->port.receive(c->port.opaque, buf + done, len - done);
 		if (done == len)
 			return true;
 		if (!console_wait(c, c->space_fd))
@@ -183,14 +183,37 @@ static void console_close_fds(struct console *c)
 	c->stop_fd = c->space_fd = -1;
 }
 
+static size_t serial_port_receive(void *opaque, const uint8_t *buf,
+				  size_t len)
+{
+	return serial_receive(opaque, buf, len);
+}
+
+static void serial_port_rx_notify(void *opaque, int fd)
+{
+	serial_set_rx_notify(opaque, fd);
+}
+
 int console_start(struct console *c, struct serial *s, struct vm *vm,
 		  int in_fd)
+{
+	struct console_port port = {
+		.receive = serial_port_receive,
+		.set_rx_notify = serial_port_rx_notify,
+		.opaque = s,
+	};
+
+	return console_start_port(c, &port, vm, in_fd);
+}
+
+int console_start_port(struct console *c, const struct console_port *port,
+		       struct vm *vm, int in_fd)
 {
 	sigset_t all, old;
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	c->serial = s;
+	c->port = *port;
 	c->vm = vm;
 	c->in_fd = in_fd;
 	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -208,7 +231,7 @@ int console_start(struct console *c, struct serial *s, struct vm *vm,
 			goto fail;
 		}
 	}
-	serial_set_rx_notify(s, c->space_fd);
+	c->port.set_rx_notify(c->port.opaque, c->space_fd);
 
 	/* Signals belong to the main thread's signalfd and the vCPUs. */
 	sigfillset(&all);
@@ -217,7 +240,7 @@ int console_start(struct console *c, struct serial *s, struct vm *vm,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		pr_errno(-err, "console: cannot start the input thread");
-		serial_set_rx_notify(s, -1);
+		c->port.set_rx_notify(c->port.opaque, -1);
 		if (c->tty)
 			console_restore();
 		goto fail;
@@ -238,7 +261,7 @@ void console_stop(struct console *c)
 	if (write(c->stop_fd, &one, sizeof(one)) < 0)
 		pr_errno(errno, "console: cannot wake the input thread");
 	pthread_join(c->thread, NULL);
-	serial_set_rx_notify(c->serial, -1);
+	c->port.set_rx_notify(c->port.opaque, -1);
 	console_close_fds(c);
 	if (c->tty && saved_fd == c->in_fd) {
 		console_restore();

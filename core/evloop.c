@@ -29,6 +29,7 @@ int evloop_init(struct evloop *l)
 	l->running = false;
 	l->live = l->parked = NULL;
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->dispatch, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
@@ -54,13 +55,17 @@ static void *evloop_thread(void *arg)
 			continue;
 		if (n < 0)
 			break;
+		pthread_mutex_lock(&l->dispatch);
 		for (i = 0; i < n; i++) {
 			struct evloop_watch *w = ev[i].data.ptr;
 
-			if (!w)		/* the wake eventfd: stop */
+			if (!w) {	/* the wake eventfd: stop */
+				pthread_mutex_unlock(&l->dispatch);
 				return NULL;
+			}
 			w->cb(w->opaque, w->fd);
 		}
+		pthread_mutex_unlock(&l->dispatch);
 	}
 	return NULL;
 }
@@ -102,6 +107,12 @@ int evloop_add(struct evloop *l, int fd, evloop_cb cb, void *opaque)
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	pthread_mutex_lock(&l->lock);
+	/*
+	 * A parked watch may still be in the array epoll_wait() returned to
+	 * the round under way; reused, it makes one spurious call of its new
+	 * callback, which every callback tolerates (evloop.h).  Freed memory
+	 * is never reached: watches are freed only by evloop_destroy().
+	 */
 	e = l->parked;
 	if (e)
 		l->parked = e->next;
@@ -147,6 +158,16 @@ int evloop_del(struct evloop *l, int fd)
 	return err;
 }
 
+void evloop_flush(struct evloop *l)
+{
+	if (!l->running || pthread_equal(pthread_self(), l->thread))
+		return;
+	/* The round under way (if any) holds `dispatch`; later rounds no
+	 * longer see the removed fds. */
+	pthread_mutex_lock(&l->dispatch);
+	pthread_mutex_unlock(&l->dispatch);
+}
+
 static void free_list(struct evloop_watch_list *e)
 {
 	while (e) {
@@ -164,6 +185,7 @@ void evloop_destroy(struct evloop *l)
 	free_list(l->parked);
 	l->live = l->parked = NULL;
 	pthread_mutex_destroy(&l->lock);
+	pthread_mutex_destroy(&l->dispatch);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	if (l->wake_fd >= 0)

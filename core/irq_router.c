@@ -80,11 +80,20 @@ int irq_router_gsi_alloc(struct irq_router *r)
 	int ret = -ENOSPC;
 
 	pthread_mutex_lock(&r->lock);
-	for (gsi = IRQ_ROUTER_FIRST_MSI_GSI; gsi < r->nr_gsis; gsi++) {
+	/*
+	 * KVM takes at most nr_gsis entries in one table (KVM_MAX_IRQ_ROUTES),
+	 * and the irqchip routes are entries too.
+	 */
+	for (gsi = IRQ_ROUTER_FIRST_MSI_GSI;
+	     gsi < r->nr_gsis &&
+	     r->stats.gsis_in_use + IRQ_ROUTER_IRQCHIP_ENTRIES < r->nr_gsis;
+	     gsi++) {
 		if (!gsi_used(r, gsi)) {
 			r->used[gsi / 64] |= 1ULL << (gsi % 64);
 			memset(&r->msi[gsi], 0, sizeof(r->msi[gsi]));
 			r->stats.gsis_in_use++;
+			/* KVM may still hold a previous owner's route here. */
+			r->dirty = true;
 			ret = (int)gsi;
 			break;
 		}
@@ -170,11 +179,15 @@ static int commit_locked(struct irq_router *r,
 			 struct irq_route_waiter **waiters)
 {
 	struct kvm_irq_routing *t;
-	unsigned int gsi, max = 40 + r->nr_gsis;
+	unsigned int gsi, max = 40 + r->nr_gsis, t_nr;
 	int err = 0;
+
+	struct irq_route_waiter *w;
 
 	*waiters = r->waiters;
 	r->waiters = NULL;
+	for (w = *waiters; w; w = w->next)
+		w->queued = false;
 	if (!r->dirty)
 		return 0;
 	t = calloc(1, sizeof(*t) + max * sizeof(t->entries[0]));
@@ -191,10 +204,12 @@ static int commit_locked(struct irq_router *r,
 		e->type = KVM_IRQ_ROUTING_MSI;
 		e->u.msi = r->msi[gsi];
 	}
+	t_nr = t->nr;
 	err = r->ops->set_gsi_routing(r->opaque, t);
 	free(t);
 	if (err) {
-		pr_errno(-err, "KVM_SET_GSI_ROUTING failed");
+		pr_warn_ratelimited("KVM_SET_GSI_ROUTING (%u routes) failed: %s",
+				    t_nr, strerror(-err));
 		return err;
 	}
 	r->stats.commits++;
@@ -207,10 +222,24 @@ static void run_waiters(struct irq_route_waiter *w)
 	while (w) {
 		struct irq_route_waiter *next = w->next;
 
-		w->queued = false;
 		w->committed(w);
 		w = next;
 	}
+}
+
+void irq_router_cancel_waiter(struct irq_router *r, struct irq_route_waiter *w)
+{
+	struct irq_route_waiter **pp;
+
+	pthread_mutex_lock(&r->lock);
+	for (pp = &r->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	w->queued = false;
+	pthread_mutex_unlock(&r->lock);
 }
 
 int irq_router_commit(struct irq_router *r)

@@ -32,6 +32,7 @@
 #include "mvm/vcpu.h"
 #include "mvm/vfio_pci.h"
 #include "mvm/vfio_sim.h"
+#include "mvm/virtio.h"
 #include "mvm/vm.h"
 #include "mvm/x86.h"
 
@@ -368,6 +369,39 @@ static int vm_passthrough_init(struct vm *vm)
 	return 0;
 }
 
+/* ---- virtio devices (docs/virtio.md) ---- */
+
+struct vm_virtio {
+	struct virtio_rng *rng;
+	struct virtio_console *console;
+};
+
+/* Put the virtio-pci devices on the bus: --rng, --console virtio. */
+static int vm_virtio_init(struct vm *vm)
+{
+	int err = 0;
+
+	vm->virtio = calloc(1, sizeof(*vm->virtio));
+	if (!vm->virtio)
+		return -ENOMEM;
+	if (vm->cfg.virtio_rng)
+		err = virtio_rng_create(&vm->devctx, &vm->virtio->rng);
+	if (!err && vm->cfg.virtio_console)
+		err = virtio_console_create(&vm->devctx, vm->cfg.console_out_fd,
+					    &vm->virtio->console);
+	return err;
+}
+
+static void vm_virtio_destroy(struct vm *vm)
+{
+	if (!vm->virtio)
+		return;
+	virtio_rng_destroy(vm->virtio->rng);
+	virtio_console_destroy(vm->virtio->console);
+	free(vm->virtio);
+	vm->virtio = NULL;
+}
+
 static int vm_devices_init(struct vm *vm)
 {
 	struct vm_devices *d = vm->devices;
@@ -577,6 +611,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	if (!err)
 		err = vm_passthrough_init(vm);	/* VFIO functions on the bus */
 	if (!err)
+		err = vm_virtio_init(vm);	/* virtio-pci devices */
+	if (!err)
 		err = vm_firmware_tables(vm);	/* MP table, ACPI */
 	if (!err)
 		err = vm_vcpus_init(vm);	/* vCPUs, CPUID, boot state */
@@ -650,7 +686,17 @@ int vm_run(struct vm *vm)
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
 	sfd = signalfd(-1, &stop, SFD_CLOEXEC);
 
-	if (vm->cfg.console_in_fd >= 0) {
+	if (vm->cfg.console_in_fd >= 0 && vm->virtio && vm->virtio->console) {
+		struct console_port port = {
+			.receive = virtio_console_receive,
+			.set_rx_notify = virtio_console_set_rx_notify,
+			.opaque = vm->virtio->console,
+		};
+
+		err = console_start_port(&d->console, &port, vm,
+					 vm->cfg.console_in_fd);
+		d->console_started = err == 0;
+	} else if (vm->cfg.console_in_fd >= 0) {
 		err = console_start(&d->console, vm->serial, vm,
 				    vm->cfg.console_in_fd);
 		d->console_started = err == 0;
@@ -682,7 +728,11 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
-	/* Devices first (they use the router, loop and PCI bus). */
+	/* The event loop first (no callback may run into a device being
+	 * freed), then the devices (they use the router and PCI bus). */
+	if (vm->loop_ready)
+		evloop_stop(&vm->loop);
+	vm_virtio_destroy(vm);
 	for (i = 0; i < vm->nr_passthrough; i++) {
 		if (vm->passthrough[i]) {
 			vfio_pci_detach(vm->passthrough[i]);
@@ -694,8 +744,6 @@ void vm_destroy(struct vm *vm)
 		vm->pt_host[i] = NULL;
 	}
 	vm->nr_passthrough = 0;
-	if (vm->loop_ready)
-		evloop_stop(&vm->loop);
 	if (vm->router_ready)
 		irq_router_destroy(&vm->router);
 	if (vm->loop_ready)

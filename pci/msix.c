@@ -73,9 +73,15 @@ void msix_destroy(struct msix *m)
 
 void msix_reset(struct msix *m)
 {
+	pthread_mutex_lock(&m->lock);
+	msix_reset_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_reset_locked(struct msix *m)
+{
 	unsigned int v;
 
-	pthread_mutex_lock(&m->lock);
 	for (v = 0; v < m->nr; v++)
 		m->table[v] = (struct msix_entry){ .ctrl = MSIX_CTRL_MASKBIT };
 	memset(m->pba, 0, ((m->nr + 63) / 64) * sizeof(*m->pba));
@@ -83,7 +89,6 @@ void msix_reset(struct msix *m)
 		(uint8_t)~((PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8);
 	m->enabled = false;
 	m->function_mask = false;
-	pthread_mutex_unlock(&m->lock);
 }
 
 bool msix_vector_masked(const struct msix *m, unsigned int v)

@@ -154,10 +154,17 @@ void msix_vectors_destroy(struct msix_vectors *mv)
 		return;
 	pthread_mutex_lock(&mv->msix->lock);
 	for (v = 0; v < mv->msix->nr; v++) {
-		msix_vectors_release(mv, v);
+		detach(mv, v);
+		if (mv->v[v].gsi >= 0)
+			irq_router_gsi_free(mv->router, mv->v[v].gsi);
+		mv->v[v].gsi = -1;
 		stop_polling(mv, v);
 	}
 	pthread_mutex_unlock(&mv->msix->lock);
+	/* No callback of the loop may still hold a pointer into us. */
+	irq_router_cancel_waiter(mv->router, &mv->waiter);
+	if (mv->loop)
+		evloop_flush(mv->loop);
 	free(mv->v);
 	free(mv->poll);
 	mv->v = NULL;
@@ -261,6 +268,12 @@ void msix_vectors_sync(struct msix_vectors *mv, unsigned int v)
 	}
 	if (!x->irqfd)
 		go_live(mv, v);
+}
+
+void msix_vectors_drain(struct msix_vectors *mv, unsigned int v)
+{
+	if (mv->v[v].efd >= 0)
+		drain(mv->v[v].efd);
 }
 
 void msix_vectors_poll_now(struct msix_vectors *mv)

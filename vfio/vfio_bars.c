@@ -29,7 +29,8 @@ static void subtract(struct vfio_region *r, struct range x)
 		uint64_t end = a.offset + a.size;
 
 		if (x.end <= a.offset || x.start >= end) {
-			out[n++] = a;
+			if (n < VFIO_MAX_SPARSE)
+				out[n++] = a;
 			continue;
 		}
 		if (x.start > a.offset && n < VFIO_MAX_SPARSE)

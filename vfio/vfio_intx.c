@@ -24,14 +24,20 @@ void vfio_intx_host_disable(struct vfio_pci *vd)
 {
 	int err;
 
+	uint64_t stale;
+
 	if (!vd->host_intx_enabled)
 		return;
-	irq_router_irqfd_resample(vd->ctx->router, (int)vd->pci.intx.pin,
-				  vd->intx_efd, -1, false);
+	/* VFIO first: no new trigger after this; then KVM; then forget a
+	 * trigger that came in between, so the next enable starts clean. */
 	err = vfio_disable_irqs(vd, VFIO_PCI_INTX_IRQ_INDEX);
 	if (err)
 		pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(INTx disable) failed",
 			 vd->name);
+	irq_router_irqfd_resample(vd->ctx->router, (int)vd->pci.intx.pin,
+				  vd->intx_efd, -1, false);
+	if (read(vd->intx_efd, &stale, sizeof(stale)) < 0)
+		stale = 0;
 	vd->host_intx_enabled = false;
 }
 
@@ -152,22 +158,26 @@ static int msi_host_enable(struct vfio_pci *vd)
 	msi_message(vd, &addr, &data);
 	irq_router_set_msi(r, vd->msi_gsi, addr, data);
 	err = irq_router_commit(r);
-	if (!err)
-		err = irq_router_irqfd(r, vd->msi_gsi, vd->msi_efd, true);
-	if (!err) {
-		vfio_intx_host_disable(vd);
-		fd = vd->msi_efd;
-		err = vfio_set_irqs_eventfd(vd, VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
-					    &fd);
-		if (err)
-			pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(MSI enable) failed",
-				 vd->name);
-	}
-	vd->host_msi_enabled = true;	/* so the disable below undoes it */
+	if (err)
+		goto free_gsi;
+	err = irq_router_irqfd(r, vd->msi_gsi, vd->msi_efd, true);
+	if (err)
+		goto free_gsi;
+	vfio_intx_host_disable(vd);
+	fd = vd->msi_efd;
+	err = vfio_set_irqs_eventfd(vd, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &fd);
 	if (err) {
-		vfio_msi_host_disable(vd);
+		pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(MSI enable) failed",
+			 vd->name);
+		irq_router_irqfd(r, vd->msi_gsi, vd->msi_efd, false);
 		vfio_intx_host_enable(vd);
+		goto free_gsi;
 	}
+	vd->host_msi_enabled = true;
+	return 0;
+free_gsi:
+	irq_router_gsi_free(r, vd->msi_gsi);
+	vd->msi_gsi = -1;
 	return err;
 }
 

@@ -79,9 +79,13 @@ static int set_irqs(struct vfio_pci *vd, unsigned int start,
 					count, fds);
 
 	vd->msix_stats.set_irqs++;
-	if (err > 0)	/* pci_alloc_irq_vectors got fewer: kernel says how many */
-		err = -ENOSPC;
-	if (err) {
+	if (err > 0) {
+		/* pci_alloc_irq_vectors() got fewer: the kernel says how many
+		 * it can give (vfio_msi_enable()). */
+		vd->msix_stats.errors++;
+		pr_warn("%s: VFIO_DEVICE_SET_IRQS(MSI-X, %s): the host has only %d of %u vectors",
+			vd->name, what, err, start + count);
+	} else if (err) {
 		vd->msix_stats.errors++;
 		pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(MSI-X, %s, vectors %u-%u) failed",
 			 vd->name, what, start, start + count - 1);
@@ -144,8 +148,13 @@ static void host_vectors_live(struct vfio_pci *vd, unsigned int start,
 	}
 }
 
-/* Allocate efds for [0, n) and enable MSI-X on the host with them. */
-static int enable_with(struct vfio_pci *vd, unsigned int n, const char *what)
+/*
+ * Allocate efds for [0, n) and enable MSI-X on the host with them.  A
+ * host that has fewer vectors says how many; take those if that still
+ * covers `need`.
+ */
+static int enable_with(struct vfio_pci *vd, unsigned int n, unsigned int need,
+		       const char *what)
 {
 	int32_t *fds = calloc(n, sizeof(*fds));
 	unsigned int v;
@@ -162,9 +171,13 @@ static int enable_with(struct vfio_pci *vd, unsigned int n, const char *what)
 	}
 	if (!err)
 		err = set_irqs(vd, 0, n, fds, what);
+	if (err > 0 && (unsigned int)err >= need) {
+		n = (unsigned int)err;
+		err = set_irqs(vd, 0, n, fds, what);
+	}
 	free(fds);
 	if (err)
-		return err;
+		return err > 0 ? -ENOSPC : err;
 	vd->host_msix_enabled = true;
 	vd->host_nvec = n;
 	vd->msix_stats.enables++;
@@ -179,6 +192,8 @@ static void host_release_all(struct vfio_pci *vd)
 	for (v = 0; v < vd->msix.nr; v++) {
 		vd->vectors.v[v].host_live = false;
 		msix_vectors_release(&vd->vectors, v);
+		/* Counts from before the disable must not surface later. */
+		msix_vectors_drain(&vd->vectors, v);
 		msix_vectors_set_eventfd(&vd->vectors, v, -1);
 	}
 	vd->host_nvec = 0;
@@ -211,19 +226,23 @@ static int host_enable(struct vfio_pci *vd)
 	int32_t none = -1;
 	int err;
 
+	/* Already on (a disable that failed): nothing to redo, and a second
+	 * enable would drop vector 0's trigger on a dynamic host. */
+	if (vd->host_msix_enabled)
+		return 0;
 	/* vfio-pci refuses MSI-X while INTx or MSI is active. */
 	vfio_intx_host_disable(vd);
 	vfio_msi_host_disable(vd);
 	if (vd->msix_dynamic) {
 		err = set_irqs(vd, 0, 1, &none, "enable");
 		if (err)
-			return err;
+			return err > 0 ? -ENOSPC : err;
 		vd->host_msix_enabled = true;
 		vd->host_nvec = 1;
 		vd->msix_stats.enables++;
 		return 0;
 	}
-	return enable_with(vd, MAX(1U, data_hint(vd)), "enable");
+	return enable_with(vd, MAX(1U, data_hint(vd)), 1, "enable");
 }
 
 /* NORESIZE: re-enable with room for vector v, without losing interrupts. */
@@ -248,19 +267,21 @@ static int host_grow(struct vfio_pci *vd, unsigned int v)
 	err = host_disable(vd);
 	if (err)
 		goto out;
-	err = enable_with(vd, n, "grow");
+	err = enable_with(vd, n, v + 1, "grow");
 	if (err && prev) {
 		/* Put back what the guest had, so host and guest still agree
 		 * on every vector but the new one. */
 		pr_warn("%s: keeping MSI-X with %u vectors", vd->name, prev);
-		enable_with(vd, prev, "restore");
+		enable_with(vd, prev, prev, "restore");
 	}
 	if (vd->host_msix_enabled) {
 		vd->msix_stats.grows += !err;
+		/* Whatever could have been raised in the window is fired once:
+		 * what was live or pending, and v, which is being unmasked. */
 		for (i = 0; i < vd->msix.nr; i++) {
 			bool pended = pend[i / 64] & (1ULL << (i % 64));
 
-			if ((was_live[i] || pended) &&
+			if ((was_live[i] || pended || i == v) &&
 			    vd->vectors.v[i].host_live)
 				msix_vectors_fire(&vd->vectors, i);
 		}
@@ -297,8 +318,7 @@ static void msix_enable_changed(struct msix *m, bool enabled)
 
 	if (enabled) {
 		host_enable(vd);
-	} else {
-		host_disable(vd);
+	} else if (!host_disable(vd)) {
 		vfio_intx_host_enable(vd);
 	}
 }
@@ -307,10 +327,12 @@ static void msix_vector_changed(struct msix *m, unsigned int v)
 {
 	struct vfio_pci *vd = to_vd(m);
 
-	/* A failed enable is retried: the guest must not stay out of step. */
-	if (m->enabled && !vd->host_msix_enabled && host_enable(vd))
-		return;
-	if (vd->host_msix_enabled && !msix_vector_masked(m, v) &&
+	/*
+	 * Only config writes switch the host's interrupt mode (they hold the
+	 * PCI bus lock too); a failed host enable is reported there and
+	 * retried at the guest's next Enable.
+	 */
+	if (vd->host_msix_enabled && m->enabled && !msix_vector_masked(m, v) &&
 	    !vd->vectors.v[v].host_live)
 		host_add_vector(vd, v);
 	msix_vectors_sync(&vd->vectors, v);
@@ -369,10 +391,16 @@ void vfio_msix_reset(struct vfio_pci *vd)
 {
 	if (!vd->has_msix)
 		return;
+	unsigned int v;
+
+	/* One hold of the lock: no table write may slip in between. */
 	pthread_mutex_lock(&vd->msix.lock);
 	host_disable(vd);
+	msix_reset_locked(&vd->msix);
+	/* Even if the host kept MSI-X on, nothing reaches the guest now. */
+	for (v = 0; v < vd->msix.nr; v++)
+		msix_vectors_sync(&vd->vectors, v);
 	pthread_mutex_unlock(&vd->msix.lock);
-	msix_reset(&vd->msix);
 }
 
 void vfio_msix_destroy(struct vfio_pci *vd)

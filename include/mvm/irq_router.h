@@ -33,6 +33,8 @@ struct kvm_irq_ops {
 
 /* The irqchip pins (PIC 0-15, IOAPIC 0-23) keep the GSIs below this. */
 #define IRQ_ROUTER_FIRST_MSI_GSI	24
+/* Entries the irqchip routes take in every table: 15 PIC + 23 IOAPIC. */
+#define IRQ_ROUTER_IRQCHIP_ENTRIES	38
 /* Commit once routes stop changing for this long... */
 #define IRQ_ROUTER_COMMIT_DELAY_US	1000
 /* ...or at the latest this long after the burst's first change. */
@@ -94,6 +96,8 @@ bool irq_router_clean(struct irq_router *r);
 bool irq_router_schedule(struct irq_router *r, struct irq_route_waiter *w);
 /* Commit now if dirty (and run the waiters); returns 0 or -errno. */
 int irq_router_commit(struct irq_router *r);
+/* Take w off the waiting list (its owner is going away). */
+void irq_router_cancel_waiter(struct irq_router *r, struct irq_route_waiter *w);
 
 int irq_router_irqfd(struct irq_router *r, int gsi, int efd, bool assign);
 /* A level-triggered irqfd (KVM_IRQFD_FLAG_RESAMPLE) for INTx. */

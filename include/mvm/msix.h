@@ -96,6 +96,7 @@ void msix_cfg_written(struct msix *m, unsigned int off, unsigned int len);
 
 /* Back to the reset state: disabled, every vector masked, PBA clear. */
 void msix_reset(struct msix *m);
+void msix_reset_locked(struct msix *m);	/* with m->lock held */
 
 /* Helpers for the owner; call with m->lock held. */
 bool msix_vector_masked(const struct msix *m, unsigned int v);

@@ -75,6 +75,8 @@ void msix_vectors_release(struct msix_vectors *mv, unsigned int v);
  * may have lost an interrupt): pending bit if masked, else inject.
  */
 void msix_vectors_fire(struct msix_vectors *mv, unsigned int v);
+/* Forget interrupts counted on v's eventfd (its source was reset). */
+void msix_vectors_drain(struct msix_vectors *mv, unsigned int v);
 /*
  * Handle every polled vector now, on the calling thread (without the
  * msix lock held), as the event loop would: for tests and `mvm debug`.

@@ -106,25 +106,28 @@ static inline void put_le64(void *p, uint64_t v)
 	put_le32((uint8_t *)p + 4, v >> 32);
 }
 
-/* Value of an access of `len` (1, 2, 4 or 8) bytes, little-endian. */
+/*
+ * Value of an access of `len` (1..8) bytes, little-endian.  Byte loops:
+ * they never touch more than `len` bytes, whatever the caller's buffer.
+ */
 static inline uint64_t get_leN(const void *p, unsigned int len)
 {
-	switch (len) {
-	case 1: return *(const uint8_t *)p;
-	case 2: return get_le16(p);
-	case 4: return get_le32(p);
-	default: return get_le64(p);
-	}
+	const uint8_t *b = p;
+	uint64_t v = 0;
+	unsigned int i;
+
+	for (i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
 }
 
 static inline void put_leN(void *p, unsigned int len, uint64_t v)
 {
-	switch (len) {
-	case 1: *(uint8_t *)p = v; break;
-	case 2: put_le16(p, v); break;
-	case 4: put_le32(p, v); break;
-	default: put_le64(p, v); break;
-	}
+	uint8_t *b = p;
+	unsigned int i;
+
+	for (i = 0; i < len && i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
 }
 
 #endif

@@ -21,7 +21,8 @@
 
 #include "mvm/irq_router.h"
 
-#define FAKE_KVM_MAX_ROUTES	4200
+/* KVM_MAX_IRQ_ROUTES: entries of one table, irqchip routes included. */
+#define FAKE_KVM_MAX_ROUTES	4096
 #define FAKE_KVM_MAX_IRQFDS	4200
 #define FAKE_KVM_MAX_MSGS	65536
 

@@ -316,9 +316,9 @@ static void test_gsi_exhaustion(void)
 	struct irq_router r;
 	unsigned int v;
 
-	/* Room for 4 MSI routes only. */
+	/* A routing table with room for the irqchip and 4 MSI routes. */
 	irq_router_init(&r, &fake_kvm_ops, &kvm,
-			IRQ_ROUTER_FIRST_MSI_GSI + 4);
+			IRQ_ROUTER_IRQCHIP_ENTRIES + 4);
 	irq_router_commit(&r);
 	dev_init(&d, &r, NULL, NV);
 	ctrl_write(&d, PCI_MSIX_FLAGS_ENABLE);
