@@ -36,6 +36,11 @@ static const char run_usage[] =
 "                        sim:MODEL[,key=value...] uses a simulated host\n"
 "                        instead (model mbox-vf: vectors=N, host=dynamic|\n"
 "                        noresize; see docs/mbox-vf.md)\n"
+"      --rng             add a virtio-rng device (the guest's /dev/hwrng)\n"
+"      --console serial|virtio\n"
+"                        the console on stdin/stdout: the UART ttyS0\n"
+"                        (default) or a virtio-console, hvc0 in the guest\n"
+"                        (add -p console=hvc0)\n"
 "  -h, --help            show this help\n"
 "\n"
 "Console: when stdin is a terminal it is put in raw mode; type Ctrl-A x\n"
@@ -75,7 +80,7 @@ bad:
 	return -1;
 }
 
-enum { OPT_NAME = 256, OPT_DEBUG_EXIT, OPT_PASSTHROUGH };
+enum { OPT_NAME = 256, OPT_DEBUG_EXIT, OPT_PASSTHROUGH, OPT_RNG, OPT_CONSOLE };
 
 static int cmd_run(int argc, char **argv)
 {
@@ -88,6 +93,8 @@ static int cmd_run(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
 		{ "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
+		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,6 +151,17 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			cfg.passthrough[cfg.nr_passthrough++] = optarg;
+			break;
+		case OPT_RNG:
+			cfg.virtio_rng = true;
+			break;
+		case OPT_CONSOLE:
+			if (strcmp(optarg, "virtio") && strcmp(optarg, "serial")) {
+				pr_err("--console '%s': must be 'serial' or 'virtio'",
+				       optarg);
+				return 2;
+			}
+			cfg.virtio_console = !strcmp(optarg, "virtio");
 			break;
 		case 'h':
 			fputs(run_usage, stdout);

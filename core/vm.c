@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -565,11 +566,26 @@ static int vm_vcpus_init(struct vm *vm)
 				   vm->entry_rsi);
 }
 
+/*
+ * Every MSI-X vector in use holds an eventfd; two 2048-vector devices need
+ * thousands of fds.  Take the hard limit (QEMU does the same at start).
+ */
+static void raise_nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int vm_build(struct vm *vm, const struct vm_config *cfg)
 {
 	int err;
 
 	memset(vm, 0, sizeof(*vm));
+	raise_nofile_limit();
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->exit_efd = -1;

@@ -217,3 +217,40 @@ int vfio_bars_map(struct vfio_pci *vd, unsigned int bar, uint64_t addr,
 	}
 	return 0;
 }
+
+/* Expansion ROM: reads come from VFIO's ROM region; writes are ignored. */
+static void rom_read(void *opaque, uint64_t off, uint8_t *data,
+		     unsigned int len)
+{
+	struct vfio_pci *vd = opaque;
+
+	if (vfio_region_read(vd, VFIO_PCI_ROM_REGION_INDEX, off, data, len) !=
+	    (ssize_t)len)
+		memset(data, 0xff, len);
+}
+
+static const struct io_ops rom_ops = { .read = rom_read };
+
+void vfio_rom_update(struct vfio_pci *vd)
+{
+	uint64_t size = vd->regions[VFIO_PCI_ROM_REGION_INDEX].size;
+	uint32_t rom = pci_cfg_get32(&vd->pci, PCI_ROM_ADDRESS);
+	uint64_t addr = rom & PCI_ROM_ADDRESS_MASK;
+	bool want = size >= 2048 && (rom & PCI_ROM_ADDRESS_ENABLE) && addr &&
+		    (pci_cfg_get16(&vd->pci, PCI_COMMAND) & PCI_COMMAND_MEMORY);
+
+	if (vd->rom_mapped && (!want || addr != vd->rom_addr)) {
+		iobus_unregister(vd->ctx->mmio, vd->rom_addr, vd);
+		vd->rom_mapped = false;
+	}
+	if (want && !vd->rom_mapped) {
+		if (iobus_register(vd->ctx->mmio, addr, size, &rom_ops, vd,
+				   vd->name) == 0) {
+			vd->rom_mapped = true;
+			vd->rom_addr = addr;
+		} else {
+			pr_warn_ratelimited("%s: ROM at %#llx overlaps another device: not decoded",
+					    vd->name, (unsigned long long)addr);
+		}
+	}
+}

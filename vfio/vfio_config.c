@@ -260,6 +260,9 @@ static void vfio_cfg_written(struct pci_device *dev, unsigned int off,
 		vfio_region_write(vd, VFIO_PCI_CONFIG_REGION_INDEX,
 				  PCI_COMMAND, &cmd, 2);
 	}
+	if (touches(off, len, PCI_COMMAND, 2) ||
+	    touches(off, len, PCI_ROM_ADDRESS, 4))
+		vfio_rom_update(vd);
 	if (vd->has_msix)
 		msix_cfg_written(&vd->msix, off, len);
 	if (vd->msi_cap >= 0 &&

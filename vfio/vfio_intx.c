@@ -239,6 +239,7 @@ int vfio_pci_reset(struct vfio_pci *vd)
 	}
 	pci_cfg_set16(&vd->pci, PCI_COMMAND, 0);
 	pci_update_bars(&vd->pci);
+	vfio_rom_update(vd);
 	vfio_intx_host_enable(vd);
 	return err;
 }
@@ -291,8 +292,10 @@ void vfio_pci_detach(struct vfio_pci *vd)
 	vfio_intx_destroy(vd);
 	vfio_msi_destroy(vd);
 	vfio_msix_destroy(vd);
-	if (vd->pci.bus)
+	if (vd->pci.bus) {
 		pci_bus_unregister(vd->pci.bus, &vd->pci);
+		vfio_rom_update(vd);
+	}
 	vfio_bars_destroy(vd);
 	vfio_close_device(vd);
 }

@@ -176,8 +176,15 @@ static int enable_with(struct vfio_pci *vd, unsigned int n, unsigned int need,
 		err = set_irqs(vd, 0, n, fds, what);
 	}
 	free(fds);
-	if (err)
+	if (err) {
+		/* Do not keep eventfds the host did not take (fd limits). */
+		for (v = vd->host_nvec; v < n; v++)
+			if (vd->msix_efd[v] >= 0 && !vd->vectors.v[v].host_live) {
+				close(vd->msix_efd[v]);
+				vd->msix_efd[v] = -1;
+			}
 		return err > 0 ? -ENOSPC : err;
+	}
 	vd->host_msix_enabled = true;
 	vd->host_nvec = n;
 	vd->msix_stats.enables++;
@@ -268,6 +275,9 @@ static int host_grow(struct vfio_pci *vd, unsigned int v)
 	if (err)
 		goto out;
 	err = enable_with(vd, n, v + 1, "grow");
+	/* The hint is a guess: the vector the guest asked for comes first. */
+	if (err && n > v + 1)
+		err = enable_with(vd, v + 1, v + 1, "grow");
 	if (err && prev) {
 		/* Put back what the guest had, so host and guest still agree
 		 * on every vector but the new one. */

@@ -24,8 +24,20 @@ struct console_filter {
 	bool escape;		/* the previous byte was Ctrl-A */
 };
 
+/*
+ * Where input bytes go: the UART (console_start) or another device such
+ * as virtio-console (console_start_port).  receive() takes what fits and
+ * returns how many; after a short take the device signals the eventfd
+ * given to set_rx_notify() once it has room again.
+ */
+struct console_port {
+	size_t (*receive)(void *opaque, const uint8_t *buf, size_t len);
+	void (*set_rx_notify)(void *opaque, int fd);
+	void *opaque;
+};
+
 struct console {
-	struct serial *serial;
+	struct console_port port;
 	struct vm *vm;
 	int in_fd;
 	int stop_fd;		/* eventfd: console_stop() wakes us */
@@ -43,6 +55,9 @@ struct console {
  */
 int console_start(struct console *c, struct serial *s, struct vm *vm,
 		  int in_fd);
+/* The same, feeding `port` instead of a UART. */
+int console_start_port(struct console *c, const struct console_port *port,
+		       struct vm *vm, int in_fd);
 /* Stop and join the input thread and restore the terminal.  Idempotent. */
 void console_stop(struct console *c);
 

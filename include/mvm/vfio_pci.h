@@ -69,6 +69,9 @@ struct vfio_pci {
 	struct vfio_device_info info;
 	struct vfio_region regions[VFIO_PCI_NUM_REGIONS];
 	struct vfio_irq_info irqs[VFIO_PCI_NUM_IRQS];
+	/* Expansion ROM: decoded read-only at rom_addr while enabled. */
+	bool rom_mapped;
+	uint64_t rom_addr;
 	/* Config bytes served from the shadow instead of the device. */
 	uint8_t virt[PCI_CFG_SIZE];
 
@@ -120,6 +123,8 @@ int vfio_bars_init(struct vfio_pci *vd);
 /* The PCI bus's bar_map hook: start or stop decoding BAR `bar`. */
 int vfio_bars_map(struct vfio_pci *vd, unsigned int bar, uint64_t addr,
 		  bool map);
+/* Follow the ROM BAR and Memory Space Enable (PCI 3.0, 6.2.5.2). */
+void vfio_rom_update(struct vfio_pci *vd);
 void vfio_bars_destroy(struct vfio_pci *vd);
 int vfio_msix_init(struct vfio_pci *vd, int cap);
 void vfio_msix_destroy(struct vfio_pci *vd);

@@ -42,6 +42,8 @@ struct vm_config {
 	/* --passthrough: host BDFs, or "sim:MODEL[,k=v...]" */
 	const char *passthrough[VM_MAX_PASSTHROUGH];
 	unsigned int nr_passthrough;
+	bool virtio_rng;		/* --rng: a virtio-rng device */
+	bool virtio_console;		/* --console virtio (default: serial) */
 };
 
 enum vm_exit_reason {
@@ -59,6 +61,7 @@ struct vfio_pci;
 struct vfio_host;
 struct pci_bus;
 struct vm_devices;
+struct vm_virtio;
 
 struct vm {
 	int kvm_fd;
@@ -82,6 +85,7 @@ struct vm {
 	struct vfio_pci *passthrough[VM_MAX_PASSTHROUGH];
 	struct vfio_host *pt_host[VM_MAX_PASSTHROUGH];
 	unsigned int nr_passthrough;
+	struct vm_virtio *virtio;	/* virtio devices, core/vm.c */
 
 	/* Entry state from the loader, for the boot vCPU. */
 	uint64_t entry_rip;
