@@ -28,6 +28,14 @@ static const char run_usage[] =
 "                        (default: \"" VM_DEFAULT_CMDLINE "\")\n"
 "  -m, --mem MiB         guest RAM in MiB (default 256, even, >= 32)\n"
 "  -c, --cpus N          number of vCPUs (default 1, at most 64)\n"
+"  -d, --disk FILE[,ro][,format=raw|qcow2]\n"
+"                        add a virtio-blk disk (/dev/vda, vdb... in order;\n"
+"                        raw or qcow2, detected); repeatable, at most 8\n"
+"  -n, --network tap=NAME[,mac=xx:xx:xx:xx:xx:xx]\n"
+"                        add a virtio-net on the existing host TAP NAME\n"
+"                        (ip tuntap add dev NAME mode tap user $USER);\n"
+"                        repeatable, at most 4.  mvm does no networking\n"
+"                        itself: no user-mode network (docs/virtio.md)\n"
 "      --name NAME       name of the VM (default \"mvm\")\n"
 "      --debug-exit      add a debug-exit port at 0xf4: a guest write of\n"
 "                        byte V ends mvm with exit status V\n"
@@ -90,6 +98,8 @@ static int cmd_run(int argc, char **argv)
 		{ "params", required_argument, NULL, 'p' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "network", required_argument, NULL, 'n' },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
 		{ "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
@@ -106,7 +116,8 @@ static int cmd_run(int argc, char **argv)
 	vm_config_init(&cfg);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", opts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			cfg.kernel = optarg;
@@ -132,6 +143,24 @@ static int cmd_run(int argc, char **argv)
 			if (parse_uint("--cpus", optarg, 1, VM_MAX_CPUS, &v))
 				return 2;
 			cfg.nr_cpus = (unsigned int)v;
+			break;
+		case 'd':
+			if (cfg.nr_disks == VM_MAX_DISKS) {
+				pr_err("--disk '%s': at most %d disks",
+				       optarg, VM_MAX_DISKS);
+				return 2;
+			}
+			cfg.disks[cfg.nr_disks++] = optarg;
+			break;
+		case 'n':
+			if (cfg.nr_nets == VM_MAX_NETS) {
+				pr_err("--network '%s': at most %d network devices",
+				       optarg, VM_MAX_NETS);
+				return 2;
+			}
+			if (virtio_net_parse(optarg, &cfg.nets[cfg.nr_nets]))
+				return 2;
+			cfg.nr_nets++;
 			break;
 		case OPT_NAME:
 			if (!*optarg || strchr(optarg, '/')) {

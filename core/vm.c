@@ -19,6 +19,7 @@
 #include "mvm/absent_ports.h"
 #include "mvm/acpi.h"
 #include "mvm/acpi_pm.h"
+#include "mvm/blockdev.h"
 #include "mvm/boot.h"
 #include "mvm/console.h"
 #include "mvm/embedded_guest.h"
@@ -29,11 +30,14 @@
 #include "mvm/pci.h"
 #include "mvm/rtc.h"
 #include "mvm/serial.h"
+#include "mvm/tap.h"
 #include "mvm/util.h"
 #include "mvm/vcpu.h"
 #include "mvm/vfio_pci.h"
 #include "mvm/vfio_sim.h"
 #include "mvm/virtio.h"
+#include "mvm/virtio_blk.h"
+#include "mvm/virtio_net.h"
 #include "mvm/vm.h"
 #include "mvm/x86.h"
 
@@ -375,14 +379,75 @@ static int vm_passthrough_init(struct vm *vm)
 struct vm_virtio {
 	struct virtio_rng *rng;
 	struct virtio_console *console;
+	/* virtio-net: -n TAPs opened early (vm_nets_open), then each handed
+	 * to its virtio-net (fd -1 once handed over). */
+	struct tap net_tap[VM_MAX_NETS];
+	unsigned int nr_net_taps;
+	struct virtio_net *net[VM_MAX_NETS];
+	/* -d: images opened early (vm_disks_open), then each handed to
+	 * its virtio-blk, which owns it from then on. */
+	struct blockdev *disk_bd[VM_MAX_DISKS];
+	struct virtio_blk *blk[VM_MAX_DISKS];
 };
 
-/* Put the virtio-pci devices on the bus: --rng, --console virtio. */
+/*
+ * Open every -d image (needs no KVM): a missing, locked or corrupt image
+ * is refused with blockdev_open()'s one line before /dev/kvm is opened.
+ */
+static int vm_disks_open(struct vm *vm)
+{
+	unsigned int i;
+	int err;
+
+	if (!vm->cfg.nr_disks)
+		return 0;
+	if (!vm->virtio)
+		vm->virtio = calloc(1, sizeof(*vm->virtio));
+	if (!vm->virtio)
+		return -ENOMEM;
+	for (i = 0; i < vm->cfg.nr_disks && i < VM_MAX_DISKS; i++) {
+		err = blockdev_open(vm->cfg.disks[i], &vm->virtio->disk_bd[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * virtio-net: attach every -n TAP (needs no KVM), so a TAP that cannot
+ * be opened is refused with tap_open()'s one line before /dev/kvm is.
+ */
+static int vm_nets_open(struct vm *vm)
+{
+	struct vm_virtio *v;
+	int err;
+
+	if (!vm->cfg.nr_nets)
+		return 0;
+	if (!vm->virtio)
+		vm->virtio = calloc(1, sizeof(*vm->virtio));
+	v = vm->virtio;
+	if (!v)
+		return -ENOMEM;
+	while (v->nr_net_taps < vm->cfg.nr_nets &&
+	       v->nr_net_taps < VM_MAX_NETS) {
+		err = tap_open(&v->net_tap[v->nr_net_taps],
+			       vm->cfg.nets[v->nr_net_taps].tap);
+		if (err)
+			return err;
+		v->nr_net_taps++;
+	}
+	return 0;
+}
+
+/* Put the virtio-pci devices on the bus: --rng, --console virtio, -d, -n. */
 static int vm_virtio_init(struct vm *vm)
 {
+	unsigned int i;
 	int err = 0;
 
-	vm->virtio = calloc(1, sizeof(*vm->virtio));
+	if (!vm->virtio)
+		vm->virtio = calloc(1, sizeof(*vm->virtio));
 	if (!vm->virtio)
 		return -ENOMEM;
 	if (vm->cfg.virtio_rng)
@@ -390,15 +455,40 @@ static int vm_virtio_init(struct vm *vm)
 	if (!err && vm->cfg.virtio_console)
 		err = virtio_console_create(&vm->devctx, vm->cfg.console_out_fd,
 					    &vm->virtio->console);
+	/* virtio-blk: /dev/vda, vdb... in -d order; each takes its image. */
+	for (i = 0; !err && i < VM_MAX_DISKS && vm->virtio->disk_bd[i]; i++) {
+		struct blockdev *bd = vm->virtio->disk_bd[i];
+
+		vm->virtio->disk_bd[i] = NULL;
+		err = virtio_blk_create(&vm->devctx, bd, i, &vm->virtio->blk[i]);
+	}
+	/* virtio-net: one per -n, in order; each takes its TAP. */
+	for (i = 0; !err && i < vm->virtio->nr_net_taps; i++) {
+		const struct virtio_net_spec *ns = &vm->cfg.nets[i];
+
+		err = virtio_net_create_tap(&vm->devctx, &vm->virtio->net_tap[i],
+					    ns->has_mac ? ns->mac : NULL,
+					    &vm->virtio->net[i]);
+	}
 	return err;
 }
 
 static void vm_virtio_destroy(struct vm *vm)
 {
+	unsigned int i;
+
 	if (!vm->virtio)
 		return;
 	virtio_rng_destroy(vm->virtio->rng);
 	virtio_console_destroy(vm->virtio->console);
+	for (i = 0; i < vm->virtio->nr_net_taps; i++) {	/* virtio-net */
+		virtio_net_destroy(vm->virtio->net[i]);
+		tap_close(&vm->virtio->net_tap[i]);
+	}
+	for (i = 0; i < VM_MAX_DISKS; i++) {
+		virtio_blk_destroy(vm->virtio->blk[i]);
+		blockdev_close(vm->virtio->disk_bd[i]);
+	}
 	free(vm->virtio);
 	vm->virtio = NULL;
 }
@@ -608,6 +698,10 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	err = vm_memory_alloc(vm);		/* RAM around the MMIO hole */
 	if (!err)
 		err = vm_load_kernel(vm);	/* bzImage/ELF, initrd, cmdline */
+	if (!err)
+		err = vm_disks_open(vm);	/* -d images: checks, locks */
+	if (!err)
+		err = vm_nets_open(vm);		/* -n TAPs: virtio-net */
 	if (!err)
 		err = vm_passthrough_open(vm);	/* VFIO: checks, DMA map */
 	if (!err)

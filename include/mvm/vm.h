@@ -19,9 +19,12 @@
 #include "mvm/iobus.h"
 #include "mvm/irq.h"
 #include "mvm/irq_router.h"
+#include "mvm/virtio_net.h"	/* virtio-net: -n */
 
 #define VM_MAX_CPUS		64
 #define VM_MAX_PASSTHROUGH	8
+#define VM_MAX_DISKS		8	/* -d: virtio-blk devices */
+#define VM_MAX_NETS		4	/* -n: virtio-net devices */
 #define VM_DEFAULT_MEM		(256ULL << 20)
 #define VM_DEFAULT_CMDLINE	"console=ttyS0 reboot=k panic=-1"
 
@@ -44,6 +47,12 @@ struct vm_config {
 	unsigned int nr_passthrough;
 	bool virtio_rng;		/* --rng: a virtio-rng device */
 	bool virtio_console;		/* --console virtio (default: serial) */
+	/* virtio-net: -n/--network tap=NAME[,mac=...], one device each */
+	struct virtio_net_spec nets[VM_MAX_NETS];
+	unsigned int nr_nets;
+	/* -d/--disk: "FILE[,ro][,format=raw|qcow2]", one virtio-blk each */
+	const char *disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
 };
 
 enum vm_exit_reason {
