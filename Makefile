@@ -97,6 +97,10 @@ bench: $(MVM) $(MKBZIMAGE)
 	MVM=$(abspath $(MVM)) BUILD=$(abspath $(BUILD)) \
 	STATIC_MVM=$(abspath build-static/mvm) \
 	MKBZIMAGE=$(abspath $(MKBZIMAGE)) bench/run.sh
+	@$(MAKE) --no-print-directory STATIC=1 build-static/libmvm.a \
+		build-static/tests/lib/ucall_host.o
+	bench/msix.sh
+	@if [ -x bench/blk.sh ]; then bench/blk.sh; fi
 
 # The README's first command: boot the embedded guest, here or, without
 # /dev/kvm, inside the nested-KVM harness (tests/nested).
