@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mvm/control.h"
+#include "mvm/trace.h"
 #include "mvm/util.h"
 #include "mvm/vm.h"
 
@@ -49,6 +51,13 @@ static const char run_usage[] =
 "                        the console on stdin/stdout: the UART ttyS0\n"
 "                        (default) or a virtio-console, hvc0 in the guest\n"
 "                        (add -p console=hvc0)\n"
+"      --trace LIST      print events of these categories (comma-separated):\n"
+"                        pci, msix, vfio, mmio, pio, irq, virtio, all\n"
+"                        (docs/debugging.md)\n"
+"      --trace-file FILE write the trace to FILE instead of stderr\n"
+"      --gdb [ADDR:]PORT GDB remote stub (default address 127.0.0.1);\n"
+"                        vCPUs are GDB threads (docs/debugging.md)\n"
+"      --gdb-wait        keep the vCPUs stopped until GDB attaches\n"
 "  -h, --help            show this help\n"
 "\n"
 "Console: when stdin is a terminal it is put in raw mode; type Ctrl-A x\n"
@@ -61,6 +70,11 @@ static const char main_usage[] =
 "\n"
 "commands:\n"
 "  run       boot a virtual machine (see 'mvm help run')\n"
+"  list      list the running VMs\n"
+"  stop NAME | pause NAME | resume NAME\n"
+"            stop, pause or resume the running VM NAME\n"
+"  debug NAME, stat NAME\n"
+"            print VM NAME's state, or its counters\n"
 "  version   print the version\n"
 "  help      show help for a command\n";
 
@@ -88,7 +102,17 @@ bad:
 	return -1;
 }
 
-enum { OPT_NAME = 256, OPT_DEBUG_EXIT, OPT_PASSTHROUGH, OPT_RNG, OPT_CONSOLE };
+enum {
+	OPT_NAME = 256,
+	OPT_GDB,
+	OPT_GDB_WAIT,
+	OPT_TRACE,
+	OPT_TRACE_FILE,
+	OPT_DEBUG_EXIT,
+	OPT_PASSTHROUGH,
+	OPT_RNG,
+	OPT_CONSOLE,
+};
 
 static int cmd_run(int argc, char **argv)
 {
@@ -101,6 +125,10 @@ static int cmd_run(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "network", required_argument, NULL, 'n' },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "gdb", required_argument, NULL, OPT_GDB },
+		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
+		{ "trace-file", required_argument, NULL, OPT_TRACE_FILE },
 		{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
 		{ "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
 		{ "rng", no_argument, NULL, OPT_RNG },
@@ -110,6 +138,7 @@ static int cmd_run(int argc, char **argv)
 	};
 	struct vm_config cfg;
 	unsigned long long v;
+	const char *trace_file = NULL;
 	struct vm vm;
 	int c, status;
 
@@ -163,12 +192,25 @@ static int cmd_run(int argc, char **argv)
 			cfg.nr_nets++;
 			break;
 		case OPT_NAME:
-			if (!*optarg || strchr(optarg, '/')) {
-				pr_err("--name '%s': must be non-empty and contain no '/'",
+			if (!control_name_valid(optarg)) {
+				pr_err("--name '%s': must be 1 to 63 characters, without '/' or control characters",
 				       optarg);
 				return 2;
 			}
 			cfg.name = optarg;
+			break;
+		case OPT_TRACE:
+			if (trace_parse(optarg))
+				return 2;
+			break;
+		case OPT_TRACE_FILE:
+			trace_file = optarg;
+			break;
+		case OPT_GDB:
+			cfg.gdb = optarg;	/* checked when the stub starts */
+			break;
+		case OPT_GDB_WAIT:
+			cfg.gdb_wait = true;
 			break;
 		case OPT_DEBUG_EXIT:
 			cfg.debug_exit = true;
@@ -215,11 +257,37 @@ static int cmd_run(int argc, char **argv)
 		       cfg.initrd);
 		return 2;
 	}
-	if (vm_build(&vm, &cfg))
+	if (trace_file && trace_open_file(trace_file))
+		return 2;
+	cfg.control = true;
+	if (vm_build(&vm, &cfg)) {
+		trace_close();
 		return 1;
+	}
 	status = vm_run(&vm);
 	vm_destroy(&vm);
+	trace_close();
 	return status;
+}
+
+/* mvm stop|pause|resume|debug|stat NAME: ask VM NAME over its socket. */
+static int cmd_control(const char *cmd, int argc, char **argv)
+{
+	if (argc != 2) {
+		pr_err("%s: needs one VM name (usage: mvm %s NAME; 'mvm list' shows them)",
+		       cmd, cmd);
+		return 2;
+	}
+	return control_request(argv[1], cmd, stdout) ? 1 : 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	if (argc != 1) {
+		pr_err("list: unexpected argument '%s'", argv[1]);
+		return 2;
+	}
+	return control_list(stdout) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -230,6 +298,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stop") || !strcmp(cmd, "pause") ||
+	    !strcmp(cmd, "resume") || !strcmp(cmd, "debug") ||
+	    !strcmp(cmd, "stat"))
+		return cmd_control(cmd, argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("mvm %s\n", MVM_VERSION);
 		return 0;

@@ -6,6 +6,7 @@
 
 #include "mvm/irq_router.h"
 #include "mvm/layout.h"
+#include "mvm/trace.h"
 #include "mvm/util.h"
 
 static int real_set_gsi_routing(void *opaque, const struct kvm_irq_routing *r)
@@ -129,6 +130,7 @@ void irq_router_set_msi(struct irq_router *r, int gsi, uint64_t addr,
 	if (gsi >= 0 && (unsigned int)gsi < r->nr_gsis &&
 	    memcmp(&r->msi[gsi], &m, sizeof(m))) {
 		r->msi[gsi] = m;
+		TRACE_IRQ_ROUTE(gsi, addr, data);
 		r->dirty = true;
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -206,6 +208,7 @@ static int commit_locked(struct irq_router *r,
 	}
 	t_nr = t->nr;
 	err = r->ops->set_gsi_routing(r->opaque, t);
+	TRACE_IRQ_COMMIT(t_nr, err);
 	free(t);
 	if (err) {
 		pr_warn_ratelimited("KVM_SET_GSI_ROUTING (%u routes) failed: %s",
@@ -336,6 +339,8 @@ static int do_irqfd(struct irq_router *r, const struct kvm_irqfd *f)
 	r->stats.irqfd_calls++;
 	pthread_mutex_unlock(&r->lock);
 	err = r->ops->irqfd(r->opaque, f);
+	TRACE_IRQFD((int)f->gsi, (int)f->fd,
+		    !(f->flags & KVM_IRQFD_FLAG_DEASSIGN), err);
 	if (err)
 		pr_errno(-err, "KVM_IRQFD%s %s gsi %u fd %u failed",
 			 f->flags & KVM_IRQFD_FLAG_RESAMPLE ? " (resample)" : "",
@@ -380,6 +385,7 @@ int irq_router_signal_msi(struct irq_router *r, uint64_t addr, uint32_t data)
 	r->stats.signal_msi_calls++;
 	pthread_mutex_unlock(&r->lock);
 	err = r->ops->signal_msi(r->opaque, &m);
+	TRACE_IRQ_SIGNAL_MSI(addr, data, err);
 	if (err)
 		pr_warn_ratelimited("KVM_SIGNAL_MSI %#llx/%#x failed: %s",
 				    (unsigned long long)addr, data,

@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mvm/gdbstub.h"
+#include "mvm/trace.h"
 #include "mvm/util.h"
 #include "mvm/vcpu.h"
 #include "mvm/vm.h"
@@ -74,8 +76,14 @@ static void handle_io(struct vcpu *vcpu)
 
 	/* String I/O (rep outs/ins) arrives as `count` back-to-back items. */
 	for (i = 0; i < run->io.count; i++) {
-		if (!iobus_access(&vcpu->vm->pio, run->io.port, data,
-				  run->io.size, is_write))
+		bool hit = iobus_access(&vcpu->vm->pio, run->io.port, data,
+					run->io.size, is_write);
+
+		TRACE(PIO, "%s port %#x size %u value %#llx%s",
+		      is_write ? "out" : "in", run->io.port, run->io.size,
+		      (unsigned long long)get_leN(data, run->io.size),
+		      hit ? "" : " unclaimed");
+		if (!hit)
 			pr_warn_ratelimited("vCPU %u: unclaimed %s port %#x size %u",
 					    vcpu->id, is_write ? "write to" :
 					    "read from", run->io.port,
@@ -87,11 +95,18 @@ static void handle_io(struct vcpu *vcpu)
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	bool hit;
 
 	if (run->mmio.len > sizeof(run->mmio.data))
 		return;
-	if (!iobus_access(&vcpu->vm->mmio, run->mmio.phys_addr,
-			  run->mmio.data, run->mmio.len, run->mmio.is_write))
+	hit = iobus_access(&vcpu->vm->mmio, run->mmio.phys_addr,
+			   run->mmio.data, run->mmio.len, run->mmio.is_write);
+	TRACE(MMIO, "%s %#llx size %u value %#llx%s",
+	      run->mmio.is_write ? "write" : "read",
+	      (unsigned long long)run->mmio.phys_addr, run->mmio.len,
+	      (unsigned long long)get_leN(run->mmio.data, run->mmio.len),
+	      hit ? "" : " unclaimed");
+	if (!hit)
 		pr_warn_ratelimited("vCPU %u: unclaimed MMIO %s %#llx size %u",
 				    vcpu->id, run->mmio.is_write ? "write" :
 				    "read",
@@ -212,13 +227,19 @@ static bool handle_exit(struct vcpu *vcpu)
 		vcpu_dump(vcpu);
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 		return false;
+	case KVM_EXIT_DEBUG:
+		/* A breakpoint or single step the debugger asked for. */
+		if (vm->gdb)
+			return gdb_kvm_debug_exit(vm->gdb, vcpu);
+		break;
 	default:
-		pr_err("vCPU %u: unexpected KVM exit reason %u", vcpu->id,
-		       run->exit_reason);
-		vcpu_dump(vcpu);
-		vm_request_exit(vm, VM_EXIT_ERROR, 1);
-		return false;
+		break;
 	}
+	pr_err("vCPU %u: unexpected KVM exit reason %u", vcpu->id,
+	       run->exit_reason);
+	vcpu_dump(vcpu);
+	vm_request_exit(vm, VM_EXIT_ERROR, 1);
+	return false;
 }
 
 static void *vcpu_thread(void *arg)
@@ -231,8 +252,15 @@ static void *vcpu_thread(void *arg)
 	sigfillset(&set);
 	sigdelset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	trace_set_vcpu((int)vcpu->id);
 
 	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		if (vm->gdb) {
+			/* Parks here while the debugger holds the VM. */
+			gdb_kvm_vcpu_checkpoint(vm->gdb, vcpu);
+			if (atomic_load(&vm->exit_reason) != VM_RUNNING)
+				break;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;

@@ -23,6 +23,7 @@
 #include "mvm/boot.h"
 #include "mvm/console.h"
 #include "mvm/embedded_guest.h"
+#include "mvm/gdbstub.h"
 #include "mvm/i8042.h"
 #include "mvm/debug_exit.h"
 #include "mvm/layout.h"
@@ -748,6 +749,95 @@ static int exit_status(struct vm *vm)
 	}
 }
 
+/* ---- the control socket: `mvm stop|debug|stat NAME` ---------------- */
+
+static int ctl_stop(void *opaque)
+{
+	pr_info("stopped by 'mvm stop'");
+	vm_request_exit(opaque, VM_EXIT_POWEROFF, 0);
+	return 0;
+}
+
+static void ctl_stat(void *opaque, FILE *out)
+{
+	struct vm *vm = opaque;
+	struct irq_router_stats rs = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_cpus; i++)
+		fprintf(out, "vcpu%u exits %llu\n", i,
+			(unsigned long long)vm->vcpus[i].nr_exits);
+	if (vm->router_ready) {
+		pthread_mutex_lock(&vm->router.lock);
+		rs = vm->router.stats;
+		pthread_mutex_unlock(&vm->router.lock);
+	}
+	fprintf(out, "routing commits %llu\nirqfd calls %llu\nsignal_msi calls %llu\ngsis in use %llu\ngsi alloc failures %llu\n",
+		(unsigned long long)rs.commits,
+		(unsigned long long)rs.irqfd_calls,
+		(unsigned long long)rs.signal_msi_calls,
+		(unsigned long long)rs.gsis_in_use,
+		(unsigned long long)rs.gsi_alloc_failures);
+	for (i = 0; i < vm->nr_passthrough; i++) {
+		struct vfio_pci *vd = vm->passthrough[i];
+
+		if (vd)
+			fprintf(out, "%s msix set_irqs %llu enables %llu disables %llu grows %llu errors %llu\n",
+				vd->name,
+				(unsigned long long)vd->msix_stats.set_irqs,
+				(unsigned long long)vd->msix_stats.enables,
+				(unsigned long long)vd->msix_stats.disables,
+				(unsigned long long)vd->msix_stats.grows,
+				(unsigned long long)vd->msix_stats.errors);
+	}
+}
+
+static void dump_bus(struct iobus *bus, FILE *out)
+{
+	unsigned int i;
+
+	pthread_rwlock_rdlock(&bus->lock);
+	for (i = 0; i < bus->nr; i++)
+		fprintf(out, "%s %#llx-%#llx %s\n", bus->name,
+			(unsigned long long)bus->ranges[i].base,
+			(unsigned long long)(bus->ranges[i].base +
+					     bus->ranges[i].len - 1),
+			bus->ranges[i].name ? bus->ranges[i].name : "?");
+	pthread_rwlock_unlock(&bus->lock);
+}
+
+static void ctl_debug(void *opaque, FILE *out)
+{
+	struct vm *vm = opaque;
+	unsigned int i;
+
+	fprintf(out, "name %s\nvcpus %u\nmemory %llu MiB\n", vm->cfg.name,
+		vm->nr_cpus, (unsigned long long)(vm->cfg.mem_size >> 20));
+	dump_bus(&vm->pio, out);
+	dump_bus(&vm->mmio, out);
+	for (i = 0; i < vm->nr_passthrough; i++) {
+		struct vfio_pci *vd = vm->passthrough[i];
+
+		if (!vd)
+			continue;
+		pthread_mutex_lock(&vd->msix.lock);
+		fprintf(out, "%s msix %s%s vectors %u host %s vectors %u\n",
+			vd->name, vd->msix.enabled ? "enabled" : "disabled",
+			vd->msix.function_mask ? " function-masked" : "",
+			vd->msix.nr,
+			vd->host_msix_enabled ? "enabled" : "disabled",
+			vd->host_nvec);
+		pthread_mutex_unlock(&vd->msix.lock);
+	}
+}
+
+static const struct control_ops vm_control_ops = {
+	.stop = ctl_stop,
+	.debug = ctl_debug,
+	.stat = ctl_stat,
+	/* .pause, .resume: once vCPUs can be parked */
+};
+
 /* Wait for a device, a vCPU or a signal to end the VM. */
 static void wait_for_exit(struct vm *vm, int sfd)
 {
@@ -795,6 +885,18 @@ int vm_run(struct vm *vm)
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
 	sfd = signalfd(-1, &stop, SFD_CLOEXEC);
+	/* A name in use refuses the VM before any vCPU runs. */
+	if (vm->cfg.control &&
+	    control_start(&vm->control, vm->cfg.name, &vm_control_ops, vm)) {
+		if (sfd >= 0)
+			close(sfd);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	/* The debugger's stub, before any vCPU runs (--gdb-wait parks them). */
+	if (vm->cfg.gdb &&
+	    gdb_kvm_start(vm, vm->cfg.gdb, vm->cfg.gdb_wait, &vm->gdb))
+		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 
 	if (vm->cfg.console_in_fd >= 0 && vm->virtio && vm->virtio->console) {
 		struct console_port port = {
@@ -817,13 +919,20 @@ int vm_run(struct vm *vm)
 
 	wait_for_exit(vm, sfd);
 
+	if (vm->gdb)
+		gdb_kvm_vm_exiting(vm->gdb, exit_status(vm));
 	for (i = 0; i < vm->nr_cpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (i = 0; i < vm->nr_cpus; i++)
 		vcpu_join(&vm->vcpus[i]);
+	if (vm->gdb)
+		gdb_kvm_destroy(vm->gdb);
+	vm->gdb = NULL;
 	if (d->console_started)
 		console_stop(&d->console);
 	d->console_started = false;
+	/* Callbacks look at vCPUs and devices: stop before they go. */
+	control_stop(&vm->control);
 	if (sfd >= 0)
 		close(sfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -838,6 +947,7 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
+	control_stop(&vm->control);	/* harmless if never started */
 	/* The event loop first (no callback may run into a device being
 	 * freed), then the devices (they use the router and PCI bus). */
 	if (vm->loop_ready)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "mvm/msix.h"
+#include "mvm/trace.h"
 #include "mvm/util.h"
 
 #define MSIX_CAP_LEN	12
@@ -114,6 +115,8 @@ bool msix_pending(const struct msix *m, unsigned int v)
 
 void msix_set_pending(struct msix *m, unsigned int v, bool pending)
 {
+	if (pending != msix_pending(m, v))
+		TRACE_MSIX_PBA(m->dev->name, v, pending);
 	if (pending)
 		m->pba[v / 64] |= 1ULL << (v % 64);
 	else
@@ -199,13 +202,19 @@ void msix_table_write(struct msix *m, uint64_t off, const uint8_t *data,
 		      unsigned int len)
 {
 	unsigned int i, v = (unsigned int)(off / MSIX_ENTRY_SIZE);
-	bool changed = false;
+	bool changed = false, was;
 
 	if (!legal_access(m, off, len, msix_table_size(m), "table", true))
 		return;
 	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < len; i += 4)
+	was = msix_vector_masked(m, v);
+	for (i = 0; i < len; i += 4) {
+		TRACE_MSIX_TABLE_WRITE(m->dev->name, off + i,
+				       get_le32(data + i));
 		changed |= table_write_dword(m, off + i, get_le32(data + i));
+	}
+	if (was != msix_vector_masked(m, v))
+		TRACE_MSIX_MASK(m->dev->name, v, !was);
 	if (changed && m->ops && m->ops->vector_changed)
 		m->ops->vector_changed(m, v);
 	pthread_mutex_unlock(&m->lock);
@@ -255,6 +264,8 @@ void msix_cfg_written(struct msix *m, unsigned int off, unsigned int len)
 	was_fmask = m->function_mask;
 	m->enabled = enabled;
 	m->function_mask = fmask;
+	if (enabled != was_enabled || fmask != was_fmask)
+		TRACE_MSIX_CONTROL(m->dev->name, enabled, fmask);
 	if (enabled != was_enabled && m->ops && m->ops->enable_changed)
 		m->ops->enable_changed(m, enabled);
 	/* Every vector's effective mask follows Enable and Function Mask. */

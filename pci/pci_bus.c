@@ -8,6 +8,7 @@
 #include "mvm/acpi.h"
 #include "mvm/layout.h"
 #include "mvm/pci.h"
+#include "mvm/trace.h"
 #include "mvm/util.h"
 
 /* A virtual host bridge: Red Hat's ID for a generic PCIe host bridge. */
@@ -30,6 +31,9 @@ void pci_config_read(struct pci_bus *bus, unsigned int devfn,
 		dev->ops->cfg_read(dev, off, data, len);
 	else
 		pci_cfg_generic_read(dev, off, data, len);
+	TRACE(PCI, "%s cfg read off %#x size %u -> %#llx",
+	      dev ? dev->name : "(none)", off, len,
+	      (unsigned long long)get_leN(data, len));
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -48,6 +52,9 @@ void pci_config_write(struct pci_bus *bus, unsigned int devfn,
 		if (dev->ops && dev->ops->cfg_written)
 			dev->ops->cfg_written(dev, off, data, len, old);
 	}
+	TRACE(PCI, "%s cfg write off %#x size %u value %#llx",
+	      dev ? dev->name : "(none)", off, len,
+	      (unsigned long long)get_leN(data, len));
 	pthread_mutex_unlock(&bus->lock);
 }
 

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mvm/trace.h"
 #include "mvm/util.h"
 #include "mvm/vfio_pci.h"
 
@@ -78,6 +79,7 @@ static int set_irqs(struct vfio_pci *vd, unsigned int start,
 	int err = vfio_set_irqs_eventfd(vd, VFIO_PCI_MSIX_IRQ_INDEX, start,
 					count, fds);
 
+	TRACE_VFIO_SET_IRQS(vd->name, what, start, count, err);
 	vd->msix_stats.set_irqs++;
 	if (err > 0) {
 		/* pci_alloc_irq_vectors() got fewer: the kernel says how many
@@ -213,6 +215,7 @@ static int host_disable(struct vfio_pci *vd)
 	if (!vd->host_msix_enabled)
 		return 0;
 	err = vfio_disable_irqs(vd, VFIO_PCI_MSIX_IRQ_INDEX);
+	TRACE_VFIO_DISABLE(vd->name, err);
 	vd->msix_stats.set_irqs++;
 	if (err) {
 		/* The host kept MSI-X on: so does our view of it. */

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "mvm/trace.h"
 #include "mvm/util.h"
 #include "mvm/virtio.h"
 
@@ -48,6 +49,8 @@ static void raise_irq(struct virtio_dev *vdev, uint16_t vector, uint8_t isr)
 {
 	bool msix;
 
+	TRACE(VIRTIO, "%s interrupt vector %u isr %#x", vdev->pci.name,
+	      vector, isr);
 	pthread_mutex_lock(&vdev->msix.lock);
 	msix = vdev->msix.enabled;
 	pthread_mutex_unlock(&vdev->msix.lock);
@@ -168,6 +171,8 @@ static void kick_ready(struct virtio_dev *vdev, int fd, void *opaque)
 	      !(vdev->status & VIRTIO_STATUS_NEEDS_RESET) &&
 	      vdev->queues[q].enabled;
 	pthread_mutex_unlock(&vdev->lock);
+	TRACE(VIRTIO, "%s queue %u kick%s", vdev->pci.name, q,
+	      run ? "" : " ignored (not ready)");
 	if (run && vdev->ops->queue_notify)
 		vdev->ops->queue_notify(vdev, q);
 }
@@ -334,6 +339,7 @@ static void status_write(struct virtio_dev *vdev, uint8_t val)
 	unsigned int q;
 	uint8_t old;
 
+	TRACE(VIRTIO, "%s status %#x", vdev->pci.name, val);
 	pthread_mutex_lock(&vdev->io_lock);
 	if (!val) {
 		dev_reset(vdev);

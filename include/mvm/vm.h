@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mvm/control.h"
 #include "mvm/devctx.h"
 #include "mvm/evloop.h"
 #include "mvm/guest_mem.h"
@@ -43,6 +44,8 @@ struct vm_config {
 	int console_in_fd;		/* -1: no console input */
 	int console_out_fd;
 	/* --passthrough: host BDFs, or "sim:MODEL[,k=v...]" */
+	const char *gdb;		/* --gdb [ADDR:]PORT, NULL: none */
+	bool gdb_wait;			/* --gdb-wait: stopped until attached */
 	const char *passthrough[VM_MAX_PASSTHROUGH];
 	unsigned int nr_passthrough;
 	bool virtio_rng;		/* --rng: a virtio-rng device */
@@ -53,6 +56,7 @@ struct vm_config {
 	/* -d/--disk: "FILE[,ro][,format=raw|qcow2]", one virtio-blk each */
 	const char *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	bool control;			/* listen on the control socket */
 };
 
 enum vm_exit_reason {
@@ -67,6 +71,7 @@ enum vm_exit_reason {
 struct vcpu;
 struct serial;
 struct vfio_pci;
+struct gdb_kvm;
 struct vfio_host;
 struct pci_bus;
 struct vm_devices;
@@ -90,6 +95,7 @@ struct vm {
 	struct evloop loop;		/* masked vectors, commit timer */
 	bool loop_ready;
 	struct device_ctx devctx;	/* what PCI device models may use */
+	struct gdb_kvm *gdb;		/* --gdb stub, NULL: none */
 	uint64_t memslots_used;		/* bitmap: 0, 1 are RAM */
 	struct vfio_pci *passthrough[VM_MAX_PASSTHROUGH];
 	struct vfio_host *pt_host[VM_MAX_PASSTHROUGH];
@@ -104,6 +110,7 @@ struct vm {
 	uint64_t mmio64_size;
 	struct vm_devices *devices;	/* legacy devices, core/vm.c */
 	int exit_efd;		/* eventfd: wakes vm_run() on exit */
+	struct control control;	/* `mvm stop|stat|... NAME` */
 
 	/* First exit reason wins; vCPU threads poll `exit_reason`. */
 	_Atomic int exit_reason;

@@ -2,7 +2,7 @@
 # prepare.sh - get what the boot test boots: the newest Debian cloud kernel
 # and an initramfs of busybox-static plus tests/boot/init.
 #
-# Usage: tests/boot/prepare.sh OUTDIR
+# Usage: tests/boot/prepare.sh OUTDIR [virtio]
 #
 # Writes OUTDIR/vmlinuz and OUTDIR/initramfs.cpio.gz and prints, on stdout,
 # shell assignments the caller can eval:
@@ -20,6 +20,16 @@
 # A vmlinuz already unpacked by tests/nested/run-in-kvm.sh for the same
 # package version is reused instead of downloading again.
 #
+# With "virtio" the initramfs is the one of tests/boot/boot-virtio.t: its
+# /init is tests/boot/init-virtio and /lib/modules/ holds the kernel's
+# virtio modules (virtio_pci, virtio_blk, virtio_rng, virtio_console,
+# virtio_net and their dependencies, decompressed, listed in load order in
+# /lib/modules/order).  The modules come from the same kernel package and
+# are cached next to its vmlinuz (<cache dir>/virtio-modules/); a kernel
+# cached without them is downloaded once more.  A further line
+#   VMODS="virtio_ring virtio ..." (the load order)
+# is printed.
+#
 # Environment:
 #   MVM_BOOT_KERNEL_PKG   kernel package to use instead of resolving the newest
 #   MVM_BOOT_FETCH_TIMEOUT seconds for one apt-get download (default 180)
@@ -29,7 +39,9 @@ set -euo pipefail
 die() { echo "prepare: $*" >&2; exit 2; }
 log() { echo "prepare: $*" >&2; }
 
-out=${1:?usage: prepare.sh OUTDIR}
+out=${1:?usage: prepare.sh OUTDIR [virtio]}
+flavour=${2:-plain}
+[[ $flavour == plain || $flavour == virtio ]] || die "usage: prepare.sh OUTDIR [virtio]"
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}
@@ -65,6 +77,53 @@ resolve_kernel() { # sets kpkg, kver
 	fi
 }
 
+# The virtio drivers boot-virtio.t loads; their dependencies are added.
+VIRTIO_WANT="virtio_pci virtio_blk virtio_rng virtio_console virtio_net"
+
+fetch_deb() { # fetch_deb DIR: apt-get download $kpkg=$kver into DIR
+	log "apt-get download $kpkg=$kver"
+	(cd "$1" && timeout "$fetch_timeout" apt-get download "$kpkg=$kver") \
+		>"$1/download.log" 2>&1 ||
+		die "apt-get download $kpkg=$kver failed: $(tail -n 1 "$1/download.log")"
+}
+
+# cache_modules DEBTREE DEST: the VIRTIO_WANT modules and what they depend
+# on (the depends= of each module's .modinfo, so no modinfo is needed),
+# decompressed into DEST/NAME.ko, and DEST/order in load order.  Modules
+# built into the kernel (modules.builtin) are left out.
+cache_modules() {
+	local tree=$1 dest=$2 mdir m
+	local -A seen=()
+	local order=()
+	mdir=$(ls -d "$tree"/lib/modules/*/ 2>/dev/null | head -n 1)
+	[[ -n $mdir ]] || die "$kpkg: no lib/modules in the package"
+	mkdir -p "$dest.tmp"
+	add_mod() { # depth-first: dependencies first
+		local name=$1 ko deps d
+		[[ -z ${seen[$name]:-} ]] || return 0
+		seen[$name]=1
+		if grep -qE "/${name//_/[-_]}\.ko\$" "$mdir/modules.builtin" 2>/dev/null; then
+			return 0
+		fi
+		ko=$(find "$mdir" -regextype posix-extended \
+			-regex ".*/${name//_/[-_]}\.ko(\.xz|\.zst|\.gz)?" | head -n 1)
+		[[ -n $ko ]] || die "$kpkg has no module $name (CONFIG_${name^^}=m expected)"
+		case $ko in
+		*.ko) cp "$ko" "$dest.tmp/$name.ko" ;;
+		*.ko.xz) xz -dc "$ko" >"$dest.tmp/$name.ko" ;;
+		*.ko.zst) zstd -qdc "$ko" >"$dest.tmp/$name.ko" ;;
+		*.ko.gz) gzip -dc "$ko" >"$dest.tmp/$name.ko" ;;
+		esac || die "cannot decompress $ko"
+		deps=$(tr '\0' '\n' <"$dest.tmp/$name.ko" | sed -n 's/^depends=//p' | head -n 1)
+		for d in ${deps//,/ }; do add_mod "${d//-/_}"; done
+		order+=("$name")
+	}
+	for m in $VIRTIO_WANT; do add_mod "$m"; done
+	printf '%s\n' "${order[@]}" >"$dest.tmp/order"
+	rm -rf "$dest"
+	mv "$dest.tmp" "$dest"
+}
+
 # ------------------------------------------------------------------ kernel
 resolve_kernel
 if [[ -z $kver && -z ${MVM_BOOT_KERNEL_PKG:-} && $(id -u) == 0 && -z ${MVM_NESTED_NO_INSTALL:-} ]]; then
@@ -83,18 +142,28 @@ if [[ -n $kver ]]; then
 			log "reusing $nested"
 			cp "$nested" "$tmp/vmlinuz"
 		else
-			log "apt-get download $kpkg=$kver"
-			(cd "$tmp" && timeout "$fetch_timeout" apt-get download "$kpkg=$kver") \
-				>"$tmp/download.log" 2>&1 ||
-				die "apt-get download $kpkg=$kver failed: $(tail -n 1 "$tmp/download.log")"
+			fetch_deb "$tmp"
 			dpkg-deb --fsys-tarfile "$tmp"/*.deb |
-				tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' ||
+				tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' './lib/modules/*' ||
 				die "$kpkg: cannot extract boot/vmlinuz-*"
 			mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz"
+			cache_modules "$tmp" "$tmp/virtio-modules"	# cheap now, saves a download later
 		fi
 		rm -rf "$kdir"
 		mkdir -p "$kdir"
 		mv "$tmp/vmlinuz" "$kdir/vmlinuz"
+		[[ ! -d $tmp/virtio-modules ]] || mv "$tmp/virtio-modules" "$kdir/virtio-modules"
+		rm -rf "$tmp"
+		trap - EXIT
+	fi
+	if [[ $flavour == virtio && ! -f $kdir/virtio-modules/order ]]; then
+		# Cached before the modules were kept (or from tests/nested's copy).
+		tmp=$(mktemp -d "$bcache/.fetch.XXXXXX")
+		trap 'rm -rf "$tmp"' EXIT
+		fetch_deb "$tmp"
+		dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" --wildcards './lib/modules/*' ||
+			die "$kpkg: cannot extract lib/modules"
+		cache_modules "$tmp" "$kdir/virtio-modules"
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
@@ -112,6 +181,8 @@ fi
 krel=${kpkg#linux-image-}
 krel=${krel%-unsigned}
 cp "$kdir/vmlinuz" "$out/vmlinuz"
+[[ $flavour != virtio || -f $kdir/virtio-modules/order ]] ||
+	die "no virtio modules cached in $kdir and apt-cache knows no kernel package to fetch them from"
 
 # ------------------------------------------------------------------ busybox
 # The initramfs has no libc, so busybox must be the static build.
@@ -148,9 +219,16 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 cp "$busybox" "$root/bin/busybox"
-cp "$here/init" "$root/init"
+if [[ $flavour == virtio ]]; then
+	mkdir -p "$root/lib/modules"
+	cp "$kdir"/virtio-modules/* "$root/lib/modules/"
+	cp "$here/init-virtio" "$root/init"
+else
+	cp "$here/init" "$root/init"
+fi
 chmod 755 "$root/init" "$root/bin/busybox"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 >"$out/initramfs.cpio.gz" || die "building the initramfs failed"
 
 printf 'KPKG=%q\nKVER=%q\nKREL=%q\nBUSYBOX=%q\n' "$kpkg" "$kver" "$krel" "$bbfrom"
+[[ $flavour != virtio ]] || printf 'VMODS=%q\n' "$(tr '\n' ' ' <"$kdir/virtio-modules/order" | sed 's/ $//')"

@@ -24,7 +24,13 @@ expect_fail "--mem odd" 2 "--mem '33': must be an even number" -- run -m 33
 expect_fail "--mem trailing junk" 2 "--mem '64M': not a number" -- run -m 64M
 expect_fail "--cpus zero" 2 "--cpus '0': must be between 1 and 64" -- run -c 0
 expect_fail "--cpus too many" 2 "--cpus '65': must be between 1 and 64" -- run -c 65
-expect_fail "--name with slash" 2 "--name 'a/b': must be non-empty" -- run --name a/b
+expect_fail "--name with slash" 2 "--name 'a/b': must be 1 to 63 characters" -- run --name a/b
+expect_fail "--trace unknown category" 2 "--trace: unknown category 'bogus' \(valid: pci, msix" -- run --trace pci,bogus
+expect_fail "stop without a name" 2 "stop: needs one VM name" -- stop
+expect_fail "stop of a VM that does not run" 1 "no VM named 'nosuchvm'" -- stop nosuchvm
+expect_fail "list with an argument" 2 "list: unexpected argument 'x'" -- list x
+"$MVM" list >"$TMP/list" 2>&1; ok $? "mvm list with no VM exits 0"
+[ ! -s "$TMP/list" ]; ok $? "...and lists nothing"
 expect_fail "initrd without kernel" 2 "--initrd '.*': needs --kernel" -- run -i /dev/null
 expect_fail "kernel missing" 1 "/nonexistent/bzImage: cannot read kernel: No such file" \
 	-- run -k /nonexistent/bzImage

@@ -3,7 +3,10 @@
 T_N=0
 T_FAILED=0
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+# Each VM opens a control socket: keep ours out of the user's.
+XDG_RUNTIME_DIR=$(mktemp -d)
+export XDG_RUNTIME_DIR
+trap 'rm -rf "$TMP" "$XDG_RUNTIME_DIR"' EXIT
 
 ok() {	# ok COND_STATUS NAME
 	T_N=$((T_N + 1))
