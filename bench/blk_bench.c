@@ -2,14 +2,17 @@
 /*
  * blk_bench: one configuration of bench/blk.sh (virtio-blk throughput).
  *
- *   blk_bench [-q QD] [-n N] [-M MIB] [-e 0|1] [-p 0|1] [-f IMAGE] [-H]
+ *   blk_bench [-q QD] [-n N] [-M MIB] [-e 0|1] [-p 0|1] [-t TICK_US]
+ *	       [-f IMAGE] [-H] [-v]
  *	Builds a VM in-process (like the guest tests) with one virtio-blk
  *	disk on a raw IMAGE (default: a fresh MIB MiB file filled with
  *	non-zero data in /dev/shm, else /tmp, so every read hits the page
  *	cache), runs tests/guest/g_blk_bench.c ($GUEST_DIR/g_blk_bench.bzImage,
  *	default build/guest) with "blk_bench.qd=QD blk_bench.n=N
- *	blk_bench.mib=MIB blk_bench.evidx=E blk_bench.poll=P" and prints one
- *	row per phase.  -H prints the column header first.
+ *	blk_bench.mib=MIB blk_bench.evidx=E blk_bench.poll=P
+ *	blk_bench.tick_us=T" and prints one row per phase.  -H prints the
+ *	column header first.  -t 0 turns the guest's watchdog tick off;
+ *	-v copies the guest's serial output (its raw counts) to stderr.
  *
  *   blk_bench --parse LOG [-l LABEL] [-H]
  *	The same rows from the guest's serial lines ("blk_bench: ...") in
@@ -22,7 +25,9 @@
  * waits/req errors, where MB/s is 10^6 bytes/s of 4 KiB requests, mode is
  * irq or poll plus "+ei" with VIRTIO_RING_F_EVENT_IDX, kicks are notify
  * writes the guest did, irqs the MSI-X interrupts it took and waits the
- * rounds of `hlt` (or of polling) that ended with completions.
+ * rounds of `hlt` (or of polling) that ended with completions, rescued
+ * the waits that the guest's 10 ms LAPIC timer tick ended instead of the
+ * MSI-X interrupt (late or lost interrupts).
  *
  * Guest TSC cycles become seconds with the TSC rate measured here against
  * CLOCK_MONOTONIC over 200 ms: the guest's TSC ticks at the host's rate
@@ -51,11 +56,11 @@
 
 #define BS		4096
 #define NR_PHASES	4
-#define F_NR		6
+#define F_NR		7
 #define ST_PHASE	0x10
 #define ST_TOTAL	0x80
 
-enum { F_CYCLES, F_KICKS, F_IRQS, F_USED, F_ERRORS, F_WAITS };
+enum { F_CYCLES, F_KICKS, F_IRQS, F_USED, F_ERRORS, F_WAITS, F_RESCUES };
 
 static const char *const phase_name[NR_PHASES] = {
 	"seqread", "seqwrite", "randread", "randwrite"
@@ -63,7 +68,7 @@ static const char *const phase_name[NR_PHASES] = {
 
 struct result {
 	unsigned long long qd, n, region, cap, evidx, poll, qsize, features;
-	unsigned long long cpuid15[3], cpuid16, total;
+	unsigned long long cpuid15[3], cpuid16, total, ticks;
 	unsigned long long ph[NR_PHASES][F_NR];
 	int have_config, have_phase[NR_PHASES], done;
 };
@@ -130,9 +135,9 @@ static int make_image(const char *path, unsigned long long mib)
 
 static void header(void)
 {
-	printf("%-6s %3s %-7s %-9s %9s %9s %9s %9s %9s %9s %6s\n", "target",
-	       "qd", "mode", "phase", "MB/s", "IOPS", "us/req", "kicks/req",
-	       "irqs/req", "waits/req", "errors");
+	printf("%-6s %3s %-7s %-9s %9s %9s %9s %9s %9s %9s %6s %7s\n",
+	       "target", "qd", "mode", "phase", "MB/s", "IOPS", "us/req",
+	       "kicks/req", "irqs/req", "waits/req", "errors", "rescued");
 }
 
 static void print_rows(const char *label, const struct result *r, double hz)
@@ -152,19 +157,19 @@ static void print_rows(const char *label, const struct result *r, double hz)
 		       1e6);
 	if (r->cpuid16)
 		printf(", CPUID.16H %llu MHz", r->cpuid16);
-	printf("\n");
+	printf("; %llu timer ticks\n", r->ticks);
 	for (p = 0; p < NR_PHASES; p++) {
 		const unsigned long long *f = r->ph[p];
 		double s = f[F_CYCLES] / hz, used = f[F_USED] ? f[F_USED] : 1;
 
 		if (!r->have_phase[p])
 			continue;
-		printf("%-6s %3llu %-7s %-9s %9.2f %9.0f %9.1f %9.2f %9.2f %9.2f %6llu\n",
+		printf("%-6s %3llu %-7s %-9s %9.2f %9.0f %9.1f %9.2f %9.2f %9.2f %6llu %7llu\n",
 		       label, r->qd, mode, phase_name[p],
 		       s > 0 ? f[F_USED] * (double)BS / s / 1e6 : 0,
 		       s > 0 ? f[F_USED] / s : 0,
 		       s * 1e6 / used, f[F_KICKS] / used, f[F_IRQS] / used,
-		       f[F_WAITS] / used, f[F_ERRORS]);
+		       f[F_WAITS] / used, f[F_ERRORS], f[F_RESCUES]);
 	}
 }
 
@@ -230,9 +235,11 @@ static int parse_log(const char *path, struct result *r)
 				kv(s, "used", &r->ph[p][F_USED]);
 				kv(s, "errors", &r->ph[p][F_ERRORS]);
 				kv(s, "waits", &r->ph[p][F_WAITS]);
+				kv(s, "rescued", &r->ph[p][F_RESCUES]);
 				r->have_phase[p] = 1;
 			}
 		} else if (kv(s, "total_cycles", &r->total)) {
+			kv(s, "ticks", &r->ticks);
 			r->done = strstr(s, " done") != NULL;
 		} else {
 			fprintf(stderr, "# guest: %s", s);
@@ -256,10 +263,10 @@ static void dump_console(int fd)
 
 static int run_vm(unsigned int qd, unsigned long long n,
 		  unsigned long long mib, unsigned int evidx, unsigned int poll,
-		  const char *image, int hdr)
+		  unsigned int tick_us, const char *image, int hdr, int verbose)
 {
 	const char *dir = getenv("GUEST_DIR");
-	char path[4096], params[160], tmp[64];
+	char path[4096], params[200], tmp[64];
 	struct result r = { 0 };
 	struct vm_config cfg;
 	struct ucall uc;
@@ -289,8 +296,8 @@ static int run_vm(unsigned int qd, unsigned long long n,
 	}
 	snprintf(params, sizeof(params),
 		 "blk_bench.qd=%u blk_bench.n=%llu blk_bench.mib=%llu "
-		 "blk_bench.evidx=%u blk_bench.poll=%u", qd, n, mib, evidx,
-		 poll);
+		 "blk_bench.evidx=%u blk_bench.poll=%u blk_bench.tick_us=%u",
+		 qd, n, mib, evidx, poll, tick_us);
 	hz = tsc_hz();
 
 	vm_config_init(&cfg);
@@ -347,6 +354,7 @@ static int run_vm(unsigned int qd, unsigned long long n,
 		case 8: r.cpuid16 = v; break;
 		case 9: r.qsize = v; break;
 		case ST_TOTAL: r.total = v; break;
+		case ST_TOTAL + 1: r.ticks = v; break;
 		default:
 			if (st >= ST_PHASE &&
 			    st < ST_PHASE + 0x10 * NR_PHASES &&
@@ -367,6 +375,8 @@ static int run_vm(unsigned int qd, unsigned long long n,
 		fprintf(stderr, "blk_bench: guest did not finish (status %d, "
 			"%d asserts); its console:\n", status, asserts);
 		dump_console(con);
+	} else if (verbose) {
+		dump_console(con);
 	}
 	close(con);
 	free(img);
@@ -381,11 +391,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long n = 2000, mib = 64;
-	unsigned int qd = 1, evidx = 1, poll = 0;
+	unsigned int qd = 1, evidx = 1, poll = 0, tick_us = 10000;
 	const char *image = NULL, *log = NULL, *label = "qemu";
-	int c, hdr = 0, mkimg = 0;
+	int c, hdr = 0, mkimg = 0, verbose = 0;
 
-	while ((c = getopt_long(argc, argv, "q:n:M:e:p:f:l:H", lopts,
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	while ((c = getopt_long(argc, argv, "q:n:M:e:p:t:f:l:Hv", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'q': qd = strtoul(optarg, NULL, 0); break;
@@ -393,14 +405,17 @@ int main(int argc, char **argv)
 		case 'M': mib = strtoull(optarg, NULL, 0); break;
 		case 'e': evidx = strtoul(optarg, NULL, 0); break;
 		case 'p': poll = strtoul(optarg, NULL, 0); break;
+		case 't': tick_us = strtoul(optarg, NULL, 0); break;
 		case 'f': image = optarg; break;
 		case 'l': label = optarg; break;
 		case 'H': hdr = 1; break;
+		case 'v': verbose = 1; break;
 		case 'P': log = optarg; break;
 		case 'I': mkimg = 1; break;
 		default:
 			fprintf(stderr, "usage: blk_bench [-q QD] [-n N] "
-				"[-M MIB] [-e 0|1] [-p 0|1] [-f IMAGE] [-H]\n"
+				"[-M MIB] [-e 0|1] [-p 0|1] [-t TICK_US] "
+				"[-f IMAGE] [-H] [-v]\n"
 				"       blk_bench --parse LOG [-l LABEL] [-H]\n"
 				"       blk_bench --mkimg PATH MIB\n");
 			return 2;
@@ -435,5 +450,5 @@ int main(int argc, char **argv)
 		print_rows(label, &r, hz);
 		return r.done ? 0 : 1;
 	}
-	return run_vm(qd, n, mib, evidx, poll, image, hdr);
+	return run_vm(qd, n, mib, evidx, poll, tick_us, image, hdr, verbose);
 }

@@ -48,7 +48,7 @@ trap 'rm -rf "$out"' EXIT
 "$CC" -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-D_GNU_SOURCE -pthread -Iinclude -Itests "${extra[@]}" \
 	-o "$out/msix_bench" bench/msix_bench.c \
-	"$lib/tests/lib/ucall_host.o" "$lib/libmvm.a"
+	"$lib/tests/lib/ucall_host.o" "$lib/libmvm.a" -lz
 cp build/guest/g_msix_bench.bzImage "$out/"
 
 # mvm holds one eventfd per vector and the simulated host a reference to

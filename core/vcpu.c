@@ -255,6 +255,10 @@ static void *vcpu_thread(void *arg)
 	trace_set_vcpu((int)vcpu->id);
 
 	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		if (atomic_load(&vm->paused)) {
+			vm_pause_point(vm);
+			continue;
+		}
 		if (vm->gdb) {
 			/* Parks here while the debugger holds the VM. */
 			gdb_kvm_vcpu_checkpoint(vm->gdb, vcpu);

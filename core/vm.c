@@ -682,6 +682,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	vm->exit_efd = -1;
 	vm->nr_cpus = cfg->nr_cpus;
 	pthread_mutex_init(&vm->exit_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	iobus_init(&vm->pio, "pio");
 	iobus_init(&vm->mmio, "mmio");
 	vm->devices = calloc(1, sizeof(struct vm_devices));
@@ -750,6 +752,72 @@ static int exit_status(struct vm *vm)
 }
 
 /* ---- the control socket: `mvm stop|debug|stat NAME` ---------------- */
+
+void vm_pause_point(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->paused) &&
+	       atomic_load(&vm->exit_reason) == VM_RUNNING)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_pause(struct vm *vm)
+{
+	unsigned int i, running = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (atomic_load(&vm->paused)) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	atomic_store(&vm->paused, true);
+	pthread_mutex_unlock(&vm->pause_lock);
+	for (i = 0; i < vm->nr_cpus; i++) {
+		running += vm->vcpus[i].started;
+		vcpu_kick(&vm->vcpus[i]);
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < running &&
+	       atomic_load(&vm->exit_reason) == VM_RUNNING)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+int vm_resume(struct vm *vm)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!atomic_load(&vm->paused))
+		err = -EALREADY;
+	atomic_store(&vm->paused, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return err;
+}
+
+static int ctl_pause(void *opaque)
+{
+	int err = vm_pause(opaque);
+
+	if (!err)
+		pr_info("paused by 'mvm pause'");
+	return err;
+}
+
+static int ctl_resume(void *opaque)
+{
+	int err = vm_resume(opaque);
+
+	if (!err)
+		pr_info("resumed by 'mvm resume'");
+	return err;
+}
 
 static int ctl_stop(void *opaque)
 {
@@ -833,6 +901,8 @@ static void ctl_debug(void *opaque, FILE *out)
 
 static const struct control_ops vm_control_ops = {
 	.stop = ctl_stop,
+	.pause = ctl_pause,
+	.resume = ctl_resume,
 	.debug = ctl_debug,
 	.stat = ctl_stat,
 	/* .pause, .resume: once vCPUs can be parked */
@@ -918,6 +988,10 @@ int vm_run(struct vm *vm)
 			vm_request_exit(vm, VM_EXIT_ERROR, 1);
 
 	wait_for_exit(vm, sfd);
+	/* A paused VM that is told to stop: let its vCPUs leave. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 
 	if (vm->gdb)
 		gdb_kvm_vm_exiting(vm->gdb, exit_status(vm));
@@ -999,4 +1073,6 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	vm->exit_efd = vm->vm_fd = vm->kvm_fd = -1;
 	pthread_mutex_destroy(&vm->exit_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 }

@@ -112,6 +112,12 @@ struct vm {
 	int exit_efd;		/* eventfd: wakes vm_run() on exit */
 	struct control control;	/* `mvm stop|stat|... NAME` */
 
+	/* mvm pause/resume: vCPUs park before KVM_RUN while `paused`. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	_Atomic bool paused;
+	unsigned int parked;
+
 	/* First exit reason wins; vCPU threads poll `exit_reason`. */
 	_Atomic int exit_reason;
 	int exit_status;
@@ -131,6 +137,14 @@ void vm_destroy(struct vm *vm);
  * exit_efd 0 is never ours, so it is not written).
  */
 void vm_request_exit(struct vm *vm, enum vm_exit_reason why, int status);
+/*
+ * Stop every vCPU outside KVM_RUN (returns once all are parked) and let
+ * them go again.  -EALREADY if already in that state.
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+/* A vCPU thread parks here while the VM is paused. */
+void vm_pause_point(struct vm *vm);
 /* Set an IOAPIC pin's level (KVM_IRQ_LINE). */
 void vm_irq_line(void *vm, unsigned int pin, int level);
 

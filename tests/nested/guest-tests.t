@@ -40,7 +40,15 @@ echo "@@begin mvm-run"; ./mvm run -c 2 </dev/null; echo "@@end mvm-run $?"
 echo "@@begin mvm-mbox"; ./mvm run -k g_mbox.bzImage --debug-exit \
   --passthrough sim:mbox-vf,vectors=16,host=dynamic \
   --trace msix,vfio,irq --trace-file /tmp/t.log </dev/null 2>/dev/null
-st=$?; grep -v "table write" /tmp/t.log; echo "@@end mvm-mbox $st"'
+st=$?; grep -v "table write" /tmp/t.log; echo "@@end mvm-mbox $st"
+echo "@@begin mvm-control"
+./mvm run -k g_spin.bzImage --name t1 </dev/null >/dev/null 2>&1 & pid=$!
+i=0; while [ $i -lt 30 ] && ! ./mvm list | grep -qx t1; do sleep 1; i=$((i+1)); done
+echo "list: $(./mvm list)"
+./mvm pause t1; echo "pause=$?"; ./mvm pause t1 2>/dev/null; echo "pause2=$?"
+./mvm stat t1 >/dev/null; echo "stat=$?"; ./mvm resume t1; echo "resume=$?"
+./mvm stop t1; echo "stop=$?"; wait $pid; echo "vm=$?"
+echo "list-after: $(./mvm list)"; echo "@@end mvm-control 0"'
 out="$payload/out"
 "$here/run-in-kvm.sh" --timeout "${MVM_NESTED_TIMEOUT:-900}" "$payload/p" \
 	-- sh -c "$script" >"$out" 2>"$payload/err"
@@ -52,14 +60,23 @@ fi
 
 n=0
 failed=0
-for t in $tests mvm-run mvm-mbox; do
+for t in $tests mvm-run mvm-mbox mvm-control; do
 	n=$((n + 1))
 	body=$(sed -n "/^@@begin $t\$/,/^@@end $t /p" "$out")
 	end=$(printf '%s\n' "$body" | sed -n "s/^@@end $t //p")
 	plan=$(printf '%s\n' "$body" | sed -n 's/^1\.\.\([0-9]*\).*/\1/p')
 	oks=$(printf '%s\n' "$body" | grep -c '^ok ')
 	bad=$(printf '%s\n' "$body" | grep -c '^not ok ')
-	if [ "$t" = mvm-mbox ]; then
+	if [ "$t" = mvm-control ]; then
+		want="list: t1 pause=0 pause2=1 stat=0 resume=0 stop=0 vm=0 list-after:"
+		got=$(printf '%s\n' "$body" | grep -E '^(list|pause|pause2|stat|resume|stop|vm|list-after)[:=]' | tr '\n' ' ' | sed 's/ *$//')
+		if [ "$got" = "$want" ]; then
+			echo "ok $n - control socket: mvm list, pause (twice: refused), stat, resume, stop on a running VM"
+		else
+			echo "not ok $n - control socket: got '$got', want '$want'"
+			failed=$((failed + 1))
+		fi
+	elif [ "$t" = mvm-mbox ]; then
 		# The seed's scenario from the command line, followed in the
 		# trace: host MSI-X on at the guest's Enable, before any vector
 		# is unmasked; then one SET_IRQS per vector the guest unmasks.
