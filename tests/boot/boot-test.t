@@ -139,10 +139,20 @@ else
 	mv "$work/vmlinuz" "$work/initramfs.cpio.gz" "$work/bt/"
 	cp "$here/in-guest.sh" "$work/bt/"
 	echo "# running in the nested-KVM harness: mvm run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus -p \"$params\" (limit ${limit}s)"
-	"$top/tests/nested/run-in-kvm.sh" --timeout $((limit + 60)) "$work/bt" \
-		-- sh bt/in-guest.sh bt "$mem" "$cpus" "$limit" "$params" \
-		>"$work/out" 2>"$work/harness.err"
-	hst=$?
+	# The QEMU-TCG nested KVM here sometimes stops making progress under
+	# heavy load (seen: the L2 kernel's clock stops after "sched_clock:
+	# Marking stable"; also in bench/run.sh with 2 vCPUs).  One retry, in
+	# nested mode only, and said out loud; direct mode gets no retry.
+	for attempt in 1 2; do
+		"$top/tests/nested/run-in-kvm.sh" --timeout $((limit + 60)) "$work/bt" \
+			-- sh bt/in-guest.sh bt "$mem" "$cpus" "$limit" "$params" \
+			>"$work/out" 2>"$work/harness.err"
+		hst=$?
+		grep -q 'MVM-BOOT-OK' "$work/out" && break
+		[ $attempt = 1 ] || break
+		echo "# nested attempt 1 did not reach the marker (status $hst); last console line: $(tr -d '\r' <"$work/out" | grep -v '^@@' | tail -n 1)"
+		echo "# retrying once (nested-KVM stall, not counted as a pass of attempt 1)"
+	done
 	run_wall=$(elapsed "$t0")
 	tr -d '\r' <"$work/out" >"$work/out.txt"
 	if ! grep -q '^@@mvm-start' "$work/out.txt"; then
