@@ -93,9 +93,13 @@ static inline void guest_config(struct vm_config *cfg, const uint8_t *img,
 /*
  * Build, attach ucall, run, destroy.  cfg->console_out_fd is replaced by a
  * memfd whose contents end up in r->console.  Returns vm_run()'s status, or
- * -1 if the VM could not be built.
+ * -1 if the VM could not be built.  guest_run_inspect() also calls
+ * inspect(vm, arg) after vm_run() and before vm_destroy().
  */
-static inline int guest_run(struct vm_config *cfg, struct guest_run *r)
+static inline int guest_run_inspect(struct vm_config *cfg,
+				    struct guest_run *r,
+				    void (*inspect)(struct vm *vm, void *arg),
+				    void *arg)
 {
 	struct vm vm;
 	off_t len;
@@ -121,6 +125,8 @@ static inline int guest_run(struct vm_config *cfg, struct guest_run *r)
 	}
 	r->status = vm_run(&vm);
 	r->exit_reason = vm.exit_reason;
+	if (inspect)
+		inspect(&vm, arg);	/* devices are still there */
 	vm_destroy(&vm);
 
 	len = lseek(fd, 0, SEEK_END);
@@ -130,6 +136,11 @@ static inline int guest_run(struct vm_config *cfg, struct guest_run *r)
 	close(fd);
 	ucall_report_asserts();
 	return r->status;
+}
+
+static inline int guest_run(struct vm_config *cfg, struct guest_run *r)
+{
+	return guest_run_inspect(cfg, r, NULL, NULL);
 }
 
 /* Records of one command, in order, copied into out[] (at most max). */

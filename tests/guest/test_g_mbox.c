@@ -38,58 +38,23 @@ struct host_view {
 	uint64_t mmio64_base;
 };
 
-/*
- * guest_run() (harness.h) with one addition: the passthrough host's state
- * is copied after vm_run() and before vm_destroy() tears it down.
- */
-static int run_guest(struct vm_config *cfg, struct guest_run *r,
-		     struct host_view *hv)
+/* After vm_run(), before vm_destroy(): the passthrough host's state. */
+static void inspect_host(struct vm *vm, void *arg)
 {
-	struct vm vm;
-	off_t len;
-	int fd;
+	struct host_view *hv = arg;
 
-	memset(r, 0, sizeof(*r));
 	memset(hv, 0, sizeof(*hv));
-	fd = memfd_create("mvm-test-console", MFD_CLOEXEC);
-	if (fd < 0) {
-		printf("Bail out! memfd_create: %s\n", strerror(errno));
-		exit(1);
-	}
-	cfg->console_out_fd = fd;
-	r->build_err = vm_build(&vm, cfg);
-	if (r->build_err) {
-		close(fd);
-		r->status = -1;
-		r->console = strdup("");
-		return -1;
-	}
-	if (ucall_attach(&vm)) {
-		printf("Bail out! ucall_attach failed\n");
-		exit(1);
-	}
-	r->status = vm_run(&vm);
-	r->exit_reason = vm.exit_reason;
-	hv->mmio64_base = vm.mmio64_base;
-	hv->router = vm.router.stats;
-	if (vm.nr_passthrough == 1 && vm.pt_host[0] && vm.passthrough[0]) {
-		struct vfio_host *h = vm.pt_host[0];
+	hv->mmio64_base = vm->mmio64_base;
+	hv->router = vm->router.stats;
+	if (vm->nr_passthrough == 1 && vm->pt_host[0] && vm->passthrough[0]) {
+		struct vfio_host *h = vm->pt_host[0];
 
 		hv->have = true;
 		hv->sim = *vfio_sim_stats(h);
 		hv->msix_enabled = vfio_sim_msix_enabled(h);
 		hv->msix_allocated = vfio_sim_msix_allocated(h);
-		hv->vd = vm.passthrough[0]->msix_stats;
+		hv->vd = vm->passthrough[0]->msix_stats;
 	}
-	vm_destroy(&vm);
-
-	len = lseek(fd, 0, SEEK_END);
-	r->console = calloc(1, len > 0 ? len + 1 : 1);
-	if (len > 0 && pread(fd, r->console, len, 0) == len)
-		r->console_len = len;
-	close(fd);
-	ucall_report_asserts();
-	return r->status;
 }
 
 static void run_flavour(const uint8_t *img, size_t len, const char *host)
@@ -110,7 +75,8 @@ static void run_flavour(const uint8_t *img, size_t len, const char *host)
 	guest_config(&cfg, img, len, "g_mbox");
 	cfg.passthrough[0] = spec;
 	cfg.nr_passthrough = 1;
-	run_guest(&cfg, &r, &hv);
+	memset(&hv, 0, sizeof(hv));
+	guest_run_inspect(&cfg, &r, inspect_host, &hv);
 
 	is_int(r.build_err, 0, "%s: vm_build with the passthrough device", host);
 	is_int(r.status, 0, "%s: exit status 0", host);
