@@ -874,29 +874,105 @@ static void dump_bus(struct iobus *bus, FILE *out)
 	pthread_rwlock_unlock(&bus->lock);
 }
 
-static void ctl_debug(void *opaque, FILE *out)
+/* Registers need the vCPU out of KVM_RUN: pause around the reads. */
+static void debug_vcpus(struct vm *vm, FILE *out)
 {
-	struct vm *vm = opaque;
+	bool paused_here = vm_pause(vm) == 0;
 	unsigned int i;
 
-	fprintf(out, "name %s\nvcpus %u\nmemory %llu MiB\n", vm->cfg.name,
-		vm->nr_cpus, (unsigned long long)(vm->cfg.mem_size >> 20));
-	dump_bus(&vm->pio, out);
-	dump_bus(&vm->mmio, out);
+	for (i = 0; i < vm->nr_cpus; i++) {
+		struct kvm_regs r;
+		struct kvm_sregs sr;
+
+		if (ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &r) < 0 ||
+		    ioctl(vm->vcpus[i].fd, KVM_GET_SREGS, &sr) < 0) {
+			fprintf(out, "vcpu%u registers unavailable: %s\n", i,
+				strerror(errno));
+			continue;
+		}
+		fprintf(out, "vcpu%u rip %016llx rsp %016llx rflags %08llx cr0 %llx cr3 %llx cr4 %llx efer %llx\n",
+			i, r.rip, r.rsp, r.rflags, sr.cr0, sr.cr3, sr.cr4,
+			sr.efer);
+		fprintf(out, "vcpu%u rax %016llx rbx %016llx rcx %016llx rdx %016llx rsi %016llx rdi %016llx\n",
+			i, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi);
+	}
+	if (paused_here)
+		vm_resume(vm);
+}
+
+/* The in-kernel IOAPIC's redirection table (KVM_GET_IRQCHIP). */
+static void debug_ioapic(struct vm *vm, FILE *out)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	unsigned int i;
+
+	if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0) {
+		fprintf(out, "ioapic unavailable: %s\n", strerror(errno));
+		return;
+	}
+	for (i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
+		uint64_t e = chip.chip.ioapic.redirtbl[i].bits;
+
+		fprintf(out, "ioapic pin %2u vector %#04llx %s %s %s dest %llu%s\n",
+			i, (unsigned long long)(e & 0xff),
+			e & (1ULL << 16) ? "masked" : "enabled",
+			e & (1ULL << 15) ? "level" : "edge",
+			e & (1ULL << 13) ? "active-low" : "active-high",
+			(unsigned long long)(e >> 56),
+			e & (1ULL << 14) ? " remote-irr" : "");
+	}
+}
+
+/* Guest view and host view of each passthrough vector, side by side. */
+static void debug_passthrough(struct vm *vm, FILE *out)
+{
+	unsigned int i, v;
+
 	for (i = 0; i < vm->nr_passthrough; i++) {
 		struct vfio_pci *vd = vm->passthrough[i];
 
-		if (!vd)
+		if (!vd || !vd->has_msix)
 			continue;
 		pthread_mutex_lock(&vd->msix.lock);
-		fprintf(out, "%s msix %s%s vectors %u host %s vectors %u\n",
+		fprintf(out, "%s msix guest %s%s, host %s (%s, %u vectors allocated)\n",
 			vd->name, vd->msix.enabled ? "enabled" : "disabled",
 			vd->msix.function_mask ? " function-masked" : "",
-			vd->msix.nr,
 			vd->host_msix_enabled ? "enabled" : "disabled",
+			vd->msix_dynamic ? "dynamic" : "noresize",
 			vd->host_nvec);
+		for (v = 0; v < vd->msix.nr; v++) {
+			struct msix_vector *x = &vd->vectors.v[v];
+
+			if (!x->host_live && x->gsi < 0 &&
+			    !msix_vector_data(&vd->msix, v) &&
+			    msix_vector_masked(&vd->msix, v))
+				continue;	/* untouched vector */
+			fprintf(out, "  vector %u guest addr %#llx data %#x %s%s | host %s gsi %d %s\n",
+				v, (unsigned long long)
+				msix_vector_addr(&vd->msix, v),
+				msix_vector_data(&vd->msix, v),
+				msix_vector_masked(&vd->msix, v) ? "masked" :
+								   "unmasked",
+				msix_pending(&vd->msix, v) ? " pending" : "",
+				x->host_live ? "trigger" : "no-trigger",
+				x->gsi, x->irqfd ? "irqfd" :
+				x->polled ? "polled" : "idle");
+		}
 		pthread_mutex_unlock(&vd->msix.lock);
 	}
+}
+
+static void ctl_debug(void *opaque, FILE *out)
+{
+	struct vm *vm = opaque;
+
+	fprintf(out, "name %s\nvcpus %u\nmemory %llu MiB\n", vm->cfg.name,
+		vm->nr_cpus, (unsigned long long)(vm->cfg.mem_size >> 20));
+	debug_vcpus(vm, out);
+	debug_ioapic(vm, out);
+	dump_bus(&vm->pio, out);
+	dump_bus(&vm->mmio, out);
+	debug_passthrough(vm, out);
 }
 
 static const struct control_ops vm_control_ops = {

@@ -42,11 +42,12 @@ echo "@@begin mvm-mbox"; ./mvm run -k g_mbox.bzImage --debug-exit \
   --trace msix,vfio,irq --trace-file /tmp/t.log </dev/null 2>/dev/null
 st=$?; grep -v "table write" /tmp/t.log; echo "@@end mvm-mbox $st"
 echo "@@begin mvm-control"
-./mvm run -k g_spin.bzImage --name t1 </dev/null >/dev/null 2>&1 & pid=$!
+./mvm run -k g_spin.bzImage --name t1 --passthrough sim:mbox-vf </dev/null >/dev/null 2>&1 & pid=$!
 i=0; while [ $i -lt 30 ] && ! ./mvm list | grep -qx t1; do sleep 1; i=$((i+1)); done
 echo "list: $(./mvm list)"
 ./mvm pause t1; echo "pause=$?"; ./mvm pause t1 2>/dev/null; echo "pause2=$?"
 ./mvm stat t1 >/dev/null; echo "stat=$?"; ./mvm resume t1; echo "resume=$?"
+./mvm debug t1 >/tmp/dbg.txt; echo "debug=$? $(grep -c -e "^ioapic pin" -e "^vcpu0 rip" -e "msix guest disabled, host disabled" /tmp/dbg.txt)"
 ./mvm stop t1; echo "stop=$?"; wait $pid; echo "vm=$?"
 echo "list-after: $(./mvm list)"; echo "@@end mvm-control 0"'
 out="$payload/out"
@@ -68,10 +69,10 @@ for t in $tests mvm-run mvm-mbox mvm-control; do
 	oks=$(printf '%s\n' "$body" | grep -c '^ok ')
 	bad=$(printf '%s\n' "$body" | grep -c '^not ok ')
 	if [ "$t" = mvm-control ]; then
-		want="list: t1 pause=0 pause2=1 stat=0 resume=0 stop=0 vm=0 list-after:"
-		got=$(printf '%s\n' "$body" | grep -E '^(list|pause|pause2|stat|resume|stop|vm|list-after)[:=]' | tr '\n' ' ' | sed 's/ *$//')
+		want="list: t1 pause=0 pause2=1 stat=0 resume=0 debug=0 26 stop=0 vm=0 list-after:"
+		got=$(printf '%s\n' "$body" | grep -E '^(list|pause|pause2|stat|resume|debug|stop|vm|list-after)[:=]' | tr '\n' ' ' | sed 's/ *$//')
 		if [ "$got" = "$want" ]; then
-			echo "ok $n - control socket: mvm list, pause (twice: refused), stat, resume, stop on a running VM"
+			echo "ok $n - control socket: mvm list, pause (twice: refused), stat, resume, debug (vCPU registers, 24 IOAPIC pins, MSI-X guest/host view), stop"
 		else
 			echo "not ok $n - control socket: got '$got', want '$want'"
 			failed=$((failed + 1))
