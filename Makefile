@@ -101,6 +101,7 @@ bench: $(MVM) $(MKBZIMAGE)
 		build-static/tests/lib/ucall_host.o
 	bench/msix.sh
 	@if [ -x bench/blk.sh ]; then bench/blk.sh; fi
+	bench/trace.sh
 
 # The README's first command: boot the embedded guest, here or, without
 # /dev/kvm, inside the nested-KVM harness (tests/nested).
