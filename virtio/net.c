@@ -79,71 +79,6 @@ struct virtio_net {
 	struct virtio_net_stats stats;
 };
 
-/* ---- split-ring helpers the generic virtqueue API lacks ------------ */
-
-static uint16_t avail_idx(struct virtq *vq)
-{
-	return le16toh(__atomic_load_n((uint16_t *)(void *)(vq->avail + 2),
-				       __ATOMIC_ACQUIRE));
-}
-
-/*
- * Ask for a notification when the driver adds buffers beyond those it
- * has made available so far, and return true if it did meanwhile.
- * virtq_enable_notify() asks for one at the next unconsumed entry, which
- * with VIRTIO_RING_F_EVENT_IDX is already in the past when the device
- * leaves buffers it cannot use yet (a frame needing more mergeable
- * buffers than are available): there avail_event must be the driver's
- * current avail->idx (2.7.10).
- */
-static bool rx_arm_kick(struct virtq *vq)
-{
-	uint16_t seen;
-
-	if (!vq->size || vq->broken)
-		return false;
-	seen = avail_idx(vq);
-	virtq_enable_notify(vq);
-	if (vq->event_idx) {
-		uint8_t *ev = vq->used + 4 + VIRTQ_USED_ELEM_SIZE * vq->size;
-
-		__atomic_store_n((uint16_t *)(void *)ev, htole16(seen),
-				 __ATOMIC_RELAXED);
-	}
-	/* Publish the request before looking at avail->idx again. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return avail_idx(vq) != seen;
-}
-
-/*
- * Return n chains with one used->idx update (2.7.8.2): with
- * VIRTIO_NET_F_MRG_RXBUF the driver takes num_buffers used elements as
- * soon as it sees the first (5.1.6.4), so all of them must be visible
- * together.
- */
-static void rx_push(struct virtq *vq, const uint16_t *heads,
-		    const uint32_t *lens, unsigned int n)
-{
-	unsigned int i;
-	uint8_t *el;
-
-	if (n == 1) {
-		virtq_push(vq, heads[0], lens[0]);
-		return;
-	}
-	if (!vq->size || vq->broken)
-		return;
-	for (i = 0; i < n; i++) {
-		el = vq->used + 4 + VIRTQ_USED_ELEM_SIZE *
-		     ((uint16_t)(vq->used_idx + i) & (vq->size - 1));
-		put_le32(el, heads[i]);
-		put_le32(el + 4, lens[i]);
-	}
-	vq->used_idx = (uint16_t)(vq->used_idx + n);
-	__atomic_store_n((uint16_t *)(void *)(vq->used + 2),
-			 htole16(vq->used_idx), __ATOMIC_RELEASE);
-}
-
 /* ---- receive ------------------------------------------------------- */
 
 static void rx_watch_fn(struct virtio_dev *vdev, int fd, void *opaque);
@@ -304,7 +239,7 @@ static int rx_deliver(struct virtio_net *net)
 	/* 5.1.6.4: num_buffers, 1 without MRG_RXBUF (little-endian). */
 	*nb[0] = (uint8_t)n;
 	*nb[1] = (uint8_t)(n >> 8);
-	rx_push(vq, net->rx_heads, net->rx_lens, n);
+	virtq_push_batch(vq, net->rx_heads, net->rx_lens, n);
 	net->stats.rx_packets++;
 	net->stats.rx_bytes += len - VIRTIO_NET_HDR_LEN;
 	net->rx_len = 0;
@@ -322,7 +257,7 @@ static void rx_run(struct virtio_net *net)
 	for (;;) {
 		if (!net->rx_len) {
 			if (!virtq_pending(vq)) {
-				if (rx_arm_kick(vq))
+				if (virtq_notify_on_new(vq))
 					continue;
 				/* No buffers: frames wait in the TAP. */
 				rx_stop(net);
@@ -347,7 +282,7 @@ static void rx_run(struct virtio_net *net)
 			break;
 		}
 		if (r == 0) {
-			if (rx_arm_kick(vq))
+			if (virtq_notify_on_new(vq))
 				continue;
 			net->stats.rx_stalls++;
 			rx_stop(net);

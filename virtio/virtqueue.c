@@ -272,19 +272,28 @@ void virtq_unpop(struct virtq *vq)
 	vq->last_avail--;
 }
 
-void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+void virtq_push_batch(struct virtq *vq, const uint16_t *heads,
+		      const uint32_t *lens, unsigned int n)
 {
+	unsigned int i;
 	uint8_t *el;
 
 	if (!vq->size || vq->broken)
 		return;
-	el = vq->used + USED_RING +
-	     VIRTQ_USED_ELEM_SIZE * (vq->used_idx & (vq->size - 1));
-	put_le32(el, head);
-	put_le32(el + 4, len);
-	vq->used_idx++;
-	/* Release: the element is visible before the index (2.7.8.2). */
+	for (i = 0; i < n; i++) {
+		el = vq->used + USED_RING + VIRTQ_USED_ELEM_SIZE *
+		     ((uint16_t)(vq->used_idx + i) & (vq->size - 1));
+		put_le32(el, heads[i]);
+		put_le32(el + 4, lens[i]);
+	}
+	vq->used_idx = (uint16_t)(vq->used_idx + n);
+	/* Release: the elements are visible before the index (2.7.8.2). */
 	store16(vq->used + USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
+}
+
+void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+{
+	virtq_push_batch(vq, &head, &len, 1);
 }
 
 void virtq_disable_notify(struct virtq *vq)
@@ -314,6 +323,21 @@ bool virtq_enable_notify(struct virtq *vq)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return load16(vq->avail + AVAIL_IDX, __ATOMIC_ACQUIRE) !=
 	       vq->last_avail;
+}
+
+bool virtq_notify_on_new(struct virtq *vq)
+{
+	uint16_t seen;
+
+	if (!vq->size || vq->broken)
+		return false;
+	seen = load16(vq->avail + AVAIL_IDX, __ATOMIC_ACQUIRE);
+	virtq_enable_notify(vq);
+	if (vq->event_idx)
+		store16(avail_event(vq), seen, __ATOMIC_RELAXED);
+	/* Publish the request before looking at avail->idx again. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(vq->avail + AVAIL_IDX, __ATOMIC_ACQUIRE) != seen;
 }
 
 bool virtq_should_notify(struct virtq *vq)

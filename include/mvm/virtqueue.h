@@ -126,6 +126,13 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e);
 void virtq_unpop(struct virtq *vq);
 /* Return chain `head` with `len` bytes written, and publish used->idx. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
+/*
+ * Return n chains with one used->idx update (2.7.8.2): with
+ * VIRTIO_NET_F_MRG_RXBUF the driver takes num_buffers used elements as
+ * soon as it sees the first (5.1.6.4), so all must become visible at once.
+ */
+void virtq_push_batch(struct virtq *vq, const uint16_t *heads,
+		      const uint32_t *lens, unsigned int n);
 
 /*
  * Driver notification suppression (2.7.7, 2.7.10).  disable: the driver
@@ -141,6 +148,15 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
  */
 void virtq_disable_notify(struct virtq *vq);
 bool virtq_enable_notify(struct virtq *vq);
+/*
+ * Ask for a notification when the driver adds buffers beyond those it
+ * has made available so far; true if it already did.  Unlike
+ * virtq_enable_notify(), which asks at the next unconsumed entry, this is
+ * for a device that leaves available buffers it cannot use yet (a frame
+ * needing more mergeable buffers than are there): with EVENT_IDX,
+ * avail_event must then be the driver's current avail->idx (2.7.10).
+ */
+bool virtq_notify_on_new(struct virtq *vq);
 /*
  * Used buffer notification suppression (2.7.7.2, 2.7.10): should the
  * device interrupt the driver for what it pushed since the last call?
