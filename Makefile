@@ -80,7 +80,8 @@ check: tests static-tests
 	MVM=$(abspath $(MVM)) GUEST_DIR=$(abspath $(GUEST_OUT)) \
 	BUILD=$(abspath $(BUILD)) STATIC_BUILD=$(abspath build-static) \
 	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t) \
-		tests/nested/guest-tests.t tests/boot/boot-test.t tests/boot/boot-virtio.t
+		tests/nested/guest-tests.t tests/nested/gdb-session.t \
+		tests/boot/boot-test.t tests/boot/boot-virtio.t
 
 # Boots a Debian cloud kernel (docs/boot-test.md).  Without a usable
 # /dev/kvm it runs the static mvm inside the nested-KVM harness.

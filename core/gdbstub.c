@@ -46,6 +46,7 @@ struct gdbstub {
 
 	pthread_mutex_t lock;	/* protects the reports below */
 	bool quit;
+	bool exit_told;		/* the client got its W reply */
 	bool stop_pending;
 	struct gdb_stop pending;
 	bool exited;
@@ -268,7 +269,13 @@ static int wake_check(struct gdbstub *g, bool want_stops)
 	int r = 0;
 
 	pthread_mutex_lock(&g->lock);
-	if (g->quit)
+	/*
+	 * A client waiting on a continue gets its exit reply before quit is
+	 * honoured: mvm reports the exit and destroys the stub back to back.
+	 */
+	if (g->exited && want_stops && !g->exit_told)
+		r = RD_EVENT;
+	else if (g->quit)
 		r = RD_QUIT;
 	else if (g->exited || (want_stops && g->stop_pending))
 		r = RD_EVENT;
@@ -597,6 +604,29 @@ static void stopped_at(struct gdbstub *g, const struct gdb_stop *s)
 #define SESSION_EXIT	3	/* the VM ended */
 
 /*
+ * After the exit reply: let the client read it and hang up first (up to
+ * 1 s), so closing with its ack unread does not reset the connection
+ * under a reply still in flight (a relay, such as the nested-KVM test's
+ * serial port, may not have passed it on yet).
+ */
+static void linger_for_client(struct gdbstub *g)
+{
+	char sink[64];
+	int i;
+
+	shutdown(g->fd, SHUT_WR);
+	for (i = 0; i < 10; i++) {
+		struct pollfd p = { .fd = g->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			return;
+		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    read(g->fd, sink, sizeof(sink)) <= 0)
+			return;
+	}
+}
+
+/*
  * The target runs: wait for it to stop (a report) or for Ctrl-C, then
  * stop every vCPU and send the stop reply.
  */
@@ -620,6 +650,10 @@ static int wait_for_stop(struct gdbstub *g)
 				out_reset(g);
 				out_fmt(g, "W%02x", status & 0xff);
 				reply(g);
+				pthread_mutex_lock(&g->lock);
+				g->exit_told = true;
+				pthread_mutex_unlock(&g->lock);
+				linger_for_client(g);
 				return SESSION_EXIT;
 			}
 			if (!take_pending(g, &s))

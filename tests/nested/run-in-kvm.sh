@@ -13,6 +13,9 @@
 #   --cpus N         guest vCPUs (default 2)
 #   --mem SIZE       guest RAM, QEMU syntax (default 2G)
 #   --keep           keep the work dir (console log, initramfs) and print its path
+#   --serial-tcp PORT  give the guest a fourth serial port, /dev/ttyS3 (raw mode), wired to
+#                    a TCP server QEMU listens on at 127.0.0.1:PORT on this host (a byte
+#                    pipe into the guest, e.g. for gdb; see tests/nested/gdb-session.t)
 #   -v, --verbose    print harness progress and the guest console log to stderr
 #   -h, --help
 #
@@ -50,6 +53,7 @@ cpus=2
 mem=2G
 keep=0
 verbose=0
+serial_tcp=
 files=()
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -60,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --mem) mem=${2:?}; shift 2 ;;
     --mem=*) mem=${1#*=}; shift ;;
     --keep) keep=1; shift ;;
+    --serial-tcp) serial_tcp=${2:?--serial-tcp needs a port}; shift 2 ;;
     -v | --verbose) verbose=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     --) shift; break ;;
@@ -68,6 +73,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $# -gt 0 ]] || die 125 "no COMMAND given (usage: $0 [--timeout SECS] FILES... -- COMMAND ARGS)"
 [[ $timeout_s =~ ^[0-9]+$ && $timeout_s -gt 0 ]] || die 125 "bad --timeout '$timeout_s'"
+[[ -z $serial_tcp || $serial_tcp =~ ^[0-9]+$ ]] || die 125 "bad --serial-tcp '$serial_tcp'"
 for f in "${files[@]}"; do
     [[ -e $f ]] || die 125 "no such file or directory: $f"
 done
@@ -202,6 +208,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
+ifconfig lo 127.0.0.1 up 2>/dev/null
 echo "MVM_NESTED_BOOTED $(cut -d' ' -f1 /proc/uptime)"
 fin() { echo "MVM_NESTED_EXIT=$1"; sync; poweroff -f; sleep 10; }
 for m in irqbypass kvm kvm-amd; do
@@ -216,7 +223,7 @@ if [ ! -c /dev/kvm ]; then
 fi
 chmod 666 /dev/kvm
 echo "MVM_NESTED_KVM_READY $(cut -d' ' -f1 /proc/uptime)"
-for t in /dev/ttyS1 /dev/ttyS2; do stty -F $t raw -echo 2>/dev/null; done
+for t in /dev/ttyS1 /dev/ttyS2 /dev/ttyS3; do stty -F $t raw -echo 2>/dev/null; done
 [ -f /mvm/cmd ] || { echo "MVM_NESTED_FAIL no payload command in initramfs"; fin 125; }
 . /mvm/cmd
 cd /payload
@@ -256,6 +263,8 @@ timeout -k 5 $((timeout_s + 10)) qemu-system-x86_64 \
     -chardev file,id=con,path="$work/console.log" -serial chardev:con \
     -chardev file,id=out,path="$work/stdout" -serial chardev:out \
     -chardev file,id=err,path="$work/stderr" -serial chardev:err \
+    ${serial_tcp:+-chardev socket,id=aux,host=127.0.0.1,port=$serial_tcp,server=on,wait=off} \
+    ${serial_tcp:+-serial chardev:aux} \
     </dev/null >"$work/qemu.log" 2>&1 &
 qpid=$!
 # Stream payload output as it arrives.
