@@ -826,6 +826,48 @@ static int ctl_stop(void *opaque)
 	return 0;
 }
 
+/*
+ * Interrupts per MSI-X vector, for every device with a vector table:
+ * passthrough vectors count what the host kernel took (its
+ * /proc/interrupts), virtio vectors what the device model raised.
+ */
+static void stat_vectors(struct vm *vm, FILE *out)
+{
+	struct virtio_dev *vdevs[2 + VM_MAX_DISKS + VM_MAX_NETS];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < vm->nr_passthrough; i++) {
+		struct vfio_pci *vd = vm->passthrough[i];
+		uint64_t *counts;
+		bool have;
+
+		if (!vd || !vd->has_msix || !vd->vectors.v)
+			continue;
+		counts = calloc(vd->msix.nr, sizeof(*counts));
+		have = counts &&
+		       !vfio_msix_host_irq_counts(vd, counts, vd->msix.nr);
+		msix_vectors_stat(&vd->vectors, vd->name, have ? counts : NULL,
+				  false, out);
+		free(counts);
+	}
+	if (!vm->virtio)
+		return;
+	if (vm->virtio->rng)
+		vdevs[n++] = virtio_rng_dev(vm->virtio->rng);
+	if (vm->virtio->console)
+		vdevs[n++] = virtio_console_dev(vm->virtio->console);
+	for (i = 0; i < VM_MAX_DISKS; i++)
+		if (vm->virtio->blk[i])
+			vdevs[n++] = virtio_blk_dev(vm->virtio->blk[i]);
+	for (i = 0; i < VM_MAX_NETS; i++)
+		if (vm->virtio->net[i])
+			vdevs[n++] = virtio_net_dev(vm->virtio->net[i]);
+	for (i = 0; i < n; i++)
+		if (vdevs[i] && vdevs[i]->vectors.v)
+			msix_vectors_stat(&vdevs[i]->vectors,
+					  vdevs[i]->pci.name, NULL, true, out);
+}
+
 static void ctl_stat(void *opaque, FILE *out)
 {
 	struct vm *vm = opaque;
@@ -858,6 +900,7 @@ static void ctl_stat(void *opaque, FILE *out)
 				(unsigned long long)vd->msix_stats.grows,
 				(unsigned long long)vd->msix_stats.errors);
 	}
+	stat_vectors(vm, out);
 }
 
 static void dump_bus(struct iobus *bus, FILE *out)

@@ -41,6 +41,7 @@ static void signal_efd(int efd)
 static void inject(struct msix_vectors *mv, unsigned int v)
 {
 	mv->stats.injected_by_mvm++;
+	mv->v[v].via_mvm++;
 	irq_router_signal_msi(mv->router, msix_vector_addr(mv->msix, v),
 			      msix_vector_data(mv->msix, v));
 }
@@ -58,6 +59,7 @@ static void vector_polled(void *opaque, int fd)
 		if (msix_vector_masked(m, v)) {
 			msix_set_pending(m, v, true);
 			mv->stats.pending_set++;
+			mv->v[v].masked++;
 		} else {
 			inject(mv, v);
 		}
@@ -217,6 +219,7 @@ static void go_live(struct msix_vectors *mv, unsigned int v)
 	msix_set_pending(mv->msix, v, false);
 	if (fire) {
 		mv->stats.injected_by_mvm++;
+		x->via_mvm++;
 		signal_efd(x->efd);
 	}
 }
@@ -290,7 +293,35 @@ void msix_vectors_fire(struct msix_vectors *mv, unsigned int v)
 	if (msix_vector_masked(mv->msix, v)) {
 		msix_set_pending(mv->msix, v, true);
 		mv->stats.pending_set++;
+		mv->v[v].masked++;
 	} else {
 		inject(mv, v);
 	}
+}
+
+void msix_vectors_stat(struct msix_vectors *mv, const char *dev,
+		       const uint64_t *source, bool have_source, FILE *out)
+{
+	struct msix *m = mv->msix;
+	unsigned int v;
+
+	if (!mv->v)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (v = 0; v < m->nr; v++) {
+		const struct msix_vector *x = &mv->v[v];
+		uint64_t raised = source ? source[v] :
+			__atomic_load_n(&x->raised, __ATOMIC_RELAXED);
+		char rs[24] = "-";
+
+		if (!raised && !x->via_mvm && !x->masked)
+			continue;
+		if (source || have_source)
+			snprintf(rs, sizeof(rs), "%llu",
+				 (unsigned long long)raised);
+		fprintf(out, "%s msix %u raised %s via-mvm %llu masked %llu\n",
+			dev, v, rs, (unsigned long long)x->via_mvm,
+			(unsigned long long)x->masked);
+	}
+	pthread_mutex_unlock(&m->lock);
 }

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int tap_n, tap_failed;
 
@@ -42,6 +43,14 @@ int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 		printf("#   got %lld (%#llx), want %lld (%#llx)\n",	\
 		       __g, (unsigned long long)__g, __w,		\
 		       (unsigned long long)__w);			\
+	__r; })
+
+#define is_str(got, want, ...) ({					\
+	const char *__gs = (got), *__ws = (want);			\
+	int __r = ok(__gs && __ws && !strcmp(__gs, __ws), __VA_ARGS__);	\
+	if (!__r)							\
+		printf("#   got  '%s'\n#   want '%s'\n",			\
+		       __gs ? __gs : "(null)", __ws ? __ws : "(null)");	\
 	__r; })
 
 static inline void tap_skip_all(const char *why)

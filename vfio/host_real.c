@@ -82,15 +82,24 @@ static ssize_t real_read_attr(struct vfio_host *h, const char *path,
 			      char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
+	size_t off = 0;
+	ssize_t r = 0;
 
 	if (fd < 0)
 		return -errno;
-	r = read(fd, buf, len);
+	/* procfs files (/proc/interrupts) come in several reads. */
+	while (off < len) {
+		r = read(fd, buf + off, len - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
 	if (r < 0)
 		r = -errno;
 	close(fd);
-	return r;
+	return r < 0 ? r : (ssize_t)off;
 }
 
 static const struct vfio_host_ops real_ops = {

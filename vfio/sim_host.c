@@ -1236,6 +1236,35 @@ out:
 	return ret;
 }
 
+/*
+ * /proc/interrupts as Linux shows a vfio-pci function's MSI-X vectors:
+ * one host IRQ per vector that has a trigger (request_irq() done), named
+ * "vfio-msix[N](BDF)" (vfio_pci_intrs.c), with per-CPU counts; here one
+ * CPU column, and made-up IRQ numbers.
+ */
+static ssize_t proc_interrupts(struct sim_host *s, char *buf, size_t len)
+{
+	const struct sim_irqs *q = &s->irqs;
+	size_t off = 0;
+	unsigned int i;
+	int n;
+
+	n = snprintf(buf, len, "%*sCPU0\n  0: %10u   IO-APIC   2-edge      timer\n",
+		     11, "", 42u);
+	off = n > 0 ? MIN((size_t)n, len) : 0;
+	for (i = 0; q->type == VFIO_PCI_MSIX_IRQ_INDEX &&
+		    i < q->msix_count && off < len; i++) {
+		if (q->msix[i].trig.efd < 0)
+			continue;
+		n = snprintf(buf + off, len - off,
+			     "%3u: %10llu   SIM-MSI %u-edge      vfio-msix[%u](%s)\n",
+			     100 + i, (unsigned long long)q->msix[i].hw_irqs,
+			     i, i, s->cfg.bdf);
+		off += n > 0 ? MIN((size_t)n, len - off) : 0;
+	}
+	return (ssize_t)off;
+}
+
 static ssize_t sim_read_attr(struct vfio_host *h, const char *path,
 			     char *buf, size_t len)
 {
@@ -1247,6 +1276,10 @@ static ssize_t sim_read_attr(struct vfio_host *h, const char *path,
 	ret = enter(s, VFIO_SIM_OP_READ_ATTR, 0);
 	if (ret)
 		goto out;
+	if (!strcmp(path, "/proc/interrupts")) {
+		ret = proc_interrupts(s, buf, len);
+		goto out;
+	}
 	if (path_is(path, s->sysdir, "vendor"))
 		snprintf(text, sizeof(text), "0x%04x\n",
 			 get_le16(&cfg[PCI_VENDOR_ID]));

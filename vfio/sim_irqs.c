@@ -417,6 +417,7 @@ static void msi_disable(struct sim_irqs *q, bool msix)
 		sim_trigger_put(&v[i].trig);
 		v[i].allocated = false;
 		v[i].pending = false;
+		v[i].hw_irqs = 0;	/* the host IRQ is gone with it */
 	}
 	q->type = IRQ_NONE;
 }
@@ -446,6 +447,7 @@ static int msi_set_vector_signal(struct sim_irqs *q, unsigned int vector,
 	/* request_irq() unmasks: a latched PBA bit fires at once */
 	if (v->pending) {
 		v->pending = false;
+		v->hw_irqs++;
 		trigger_signal(&v->trig);
 		q->stats->deliveries++;
 		q->stats->pending_delivered++;
@@ -683,6 +685,7 @@ void sim_irqs_release(struct sim_irqs *q)
 static int raise_msi(struct sim_irqs *q, struct sim_vec *v)
 {
 	if (v->allocated && trigger_set(&v->trig)) {
+		v->hw_irqs++;
 		trigger_signal(&v->trig);
 		q->stats->deliveries++;
 		return VFIO_SIM_DELIVERED;

@@ -57,6 +57,7 @@ static void raise_irq(struct virtio_dev *vdev, uint16_t vector, uint8_t isr)
 	if (msix) {
 		if (vector < vdev->nr_vectors) {
 			vdev->stats.irqs_msix++;
+			msix_vectors_count_raised(&vdev->vectors, vector);
 			efd_signal(vdev->vec_efd[vector]);
 		}
 		return;

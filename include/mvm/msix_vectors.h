@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mvm/evloop.h"
 #include "mvm/irq_router.h"
@@ -34,6 +35,17 @@ struct msix_vector {
 	bool irqfd;		/* efd attached to gsi in KVM */
 	bool polled;		/* efd watched by the event loop */
 	bool host_live;		/* the owner armed the source (e.g. VFIO) */
+	/*
+	 * Per-vector delivery counts for `mvm stat`.  raised: interrupts
+	 * the owner's source produced, where the owner counts them
+	 * (msix_vectors_count_raised(); lock-free).  via_mvm: delivered by
+	 * mvm itself (KVM_SIGNAL_MSI, or a replay into the irqfd).  masked:
+	 * arrived while the guest had the vector masked (PBA bit set).
+	 * What KVM's irqfd delivered on its own is raised - via_mvm - masked.
+	 */
+	uint64_t raised;
+	uint64_t via_mvm;
+	uint64_t masked;
 };
 
 struct msix_vectors_stats {
@@ -82,5 +94,22 @@ void msix_vectors_drain(struct msix_vectors *mv, unsigned int v);
  * msix lock held), as the event loop would: for tests and `mvm debug`.
  */
 void msix_vectors_poll_now(struct msix_vectors *mv);
+
+/* The owner's source raised vector v (any thread, no lock). */
+static inline void msix_vectors_count_raised(struct msix_vectors *mv,
+					     unsigned int v)
+{
+	__atomic_add_fetch(&mv->v[v].raised, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * `mvm stat`: one line per vector that saw an interrupt, "DEV msix V
+ * raised N via-mvm N masked N".  source: per-vector counts to print as
+ * "raised" instead of the owner's own (a passthrough device's host
+ * interrupt counts), NULL to use them, or NULL with !have_source to print
+ * "-" when the owner does not count.  Takes the msix lock.
+ */
+void msix_vectors_stat(struct msix_vectors *mv, const char *dev,
+		       const uint64_t *source, bool have_source, FILE *out);
 
 #endif

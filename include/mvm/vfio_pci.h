@@ -130,6 +130,12 @@ int vfio_msix_init(struct vfio_pci *vd, int cap);
 void vfio_msix_destroy(struct vfio_pci *vd);
 /* Function-level reset: host and guest views return to reset together. */
 int vfio_pci_reset(struct vfio_pci *vd);
+/*
+ * Host interrupts per MSI-X vector (nr entries) from the host's
+ * /proc/interrupts; -ENOENT when the host lists none of them.
+ */
+int vfio_msix_host_irq_counts(struct vfio_pci *vd, uint64_t *counts,
+			      unsigned int nr);
 void vfio_msix_reset(struct vfio_pci *vd);
 /* The guest's PBA read: emulated bits plus the device's own for vectors
  * the host allocated without a trigger (they pend in hardware). */

@@ -198,6 +198,7 @@ struct sim_vec {
 	bool allocated;		/* pci_irq_vector() > 0 */
 	bool pending;		/* PBA bit: raised while masked */
 	struct sim_trigger trig;
+	uint64_t hw_irqs;	/* host IRQs handled (/proc/interrupts) */
 };
 
 /* An eventfd that unmasks INTx when signalled (vfio_virqfd_enable). */

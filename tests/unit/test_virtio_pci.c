@@ -305,6 +305,21 @@ static void test_msix_ioeventfd(void)
 	       "config_generation bumped");
 	ok(vtest_wait_msi(&d, &echo.vdev, MSI_BASE, 1),
 	   "configuration change interrupt on vector 0");
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		msix_vectors_stat(&echo.vdev.vectors, "echo", NULL, true, f);
+		fclose(f);
+		/* 1 + 1 + 20 used-buffer interrupts, 1 config change */
+		ok(text && !strncmp(text, "echo msix 0 raised 1 via-mvm ", 29) &&
+		   strstr(text, "\necho msix 1 raised 22 via-mvm "),
+		   "mvm stat counts what the device raised per vector");
+		if (text && !strstr(text, "raised 22"))
+			printf("# %s", text);
+		free(text);
+	}
 
 	/* Move BAR4: the ioeventfd follows. */
 	vtest_cfg_write(&d, PCI_BASE_ADDRESS_4, 4,
