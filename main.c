@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mvm/control.h"
+#include "mvm/pvm.h"
 #include "mvm/trace.h"
 #include "mvm/util.h"
 #include "mvm/vm.h"
@@ -58,6 +59,12 @@ static const char run_usage[] =
 "      --gdb [ADDR:]PORT GDB remote stub (default address 127.0.0.1);\n"
 "                        vCPUs are GDB threads (docs/debugging.md)\n"
 "      --gdb-wait        keep the vCPUs stopped until GDB attaches\n"
+"      --pvm-compat on|off|auto\n"
+"                        for hosts whose KVM is PVM (kernel mode emulated):\n"
+"                        hide CPUID features PVM cannot emulate, append\n"
+"                        '" "noxsave nosmap nosmep clearcpuid=141,151" "' to the\n"
+"                        command line, raise #UD for their instructions\n"
+"                        (default auto: on when the host is PVM; docs/pvm.md)\n"
 "  -h, --help            show this help\n"
 "\n"
 "Console: when stdin is a terminal it is put in raw mode; type Ctrl-A x\n"
@@ -112,6 +119,7 @@ enum {
 	OPT_PASSTHROUGH,
 	OPT_RNG,
 	OPT_CONSOLE,
+	OPT_PVM_COMPAT,
 };
 
 static int cmd_run(int argc, char **argv)
@@ -133,12 +141,15 @@ static int cmd_run(int argc, char **argv)
 		{ "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "pvm-compat", required_argument, NULL, OPT_PVM_COMPAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vm_config cfg;
 	unsigned long long v;
 	const char *trace_file = NULL;
+	enum pvm_compat_mode pvm_mode = PVM_COMPAT_AUTO;
+	bool host_pvm;
 	struct vm vm;
 	int c, status;
 
@@ -234,6 +245,10 @@ static int cmd_run(int argc, char **argv)
 			}
 			cfg.virtio_console = !strcmp(optarg, "virtio");
 			break;
+		case OPT_PVM_COMPAT:
+			if (pvm_compat_parse(optarg, &pvm_mode))
+				return 2;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;
@@ -252,6 +267,13 @@ static int cmd_run(int argc, char **argv)
 		       argv[optind]);
 		return 2;
 	}
+	/* Only where there is a /dev/kvm to be PVM (our own machines have
+	 * kvm_pvm loaded as PVM guests, without /dev/kvm). */
+	host_pvm = access("/dev/kvm", F_OK) == 0 && pvm_host_detect("/sys");
+	if (host_pvm)
+		pr_info("host KVM is PVM: guest kernel code is emulated, expect slow boots");
+	cfg.pvm_compat = pvm_mode == PVM_COMPAT_ON ||
+			 (pvm_mode == PVM_COMPAT_AUTO && host_pvm);
 	if (cfg.initrd && !cfg.kernel) {
 		pr_err("--initrd '%s': needs --kernel (the embedded guest takes no initrd)",
 		       cfg.initrd);

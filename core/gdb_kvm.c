@@ -359,6 +359,18 @@ static void inject(struct gdb_kvm *k, unsigned int cpu, uint32_t flag)
 	set_guest_debug(k, cpu, &d);
 }
 
+bool gdb_kvm_owns_sw_bp(struct gdb_kvm *k, uint64_t gva)
+{
+	bool ours = false;
+	unsigned int i;
+
+	pthread_mutex_lock(&k->lock);
+	for (i = 0; i < MAX_SW_BPS && !ours; i++)
+		ours = k->sw[i].used && k->sw[i].gva == gva;
+	pthread_mutex_unlock(&k->lock);
+	return ours;
+}
+
 bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu)
 {
 	struct kvm_debug_exit_arch *a = &vcpu->run->debug.arch;

@@ -216,6 +216,8 @@ static bool handle_exit(struct vcpu *vcpu)
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (vcpu_emulation_failure(vcpu))
+			return true;
 		dump_internal_error(vcpu);
 		vcpu_dump(vcpu);
 		vm_request_exit(vm, VM_EXIT_ERROR, 1);

@@ -24,6 +24,7 @@
 #include "mvm/console.h"
 #include "mvm/embedded_guest.h"
 #include "mvm/gdbstub.h"
+#include "mvm/pvm.h"
 #include "mvm/i8042.h"
 #include "mvm/debug_exit.h"
 #include "mvm/layout.h"
@@ -562,12 +563,19 @@ static int vm_firmware_tables(struct vm *vm)
 static int build_cmdline(const struct vm_config *cfg, char **out)
 {
 	const char *p = cfg->params ? cfg->params : "";
-	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(p) + 1;
+	const char *compat = cfg->pvm_compat ? pvm_compat_cmdline : "";
+	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(compat) + 1 +
+		     strlen(p) + 1;
 
 	*out = malloc(len);
 	if (!*out)
 		return -ENOMEM;
-	snprintf(*out, len, "%s%s%s", VM_DEFAULT_CMDLINE, *p ? " " : "", p);
+	/* The user's -p last: Linux lets a later option win. */
+	snprintf(*out, len, "%s%s%s%s%s", VM_DEFAULT_CMDLINE,
+		 *compat ? " " : "", compat, *p ? " " : "", p);
+	if (*compat && cfg->kernel)
+		pr_info("--pvm-compat: appending '%s' to the kernel command line",
+			compat);
 	return 0;
 }
 
@@ -645,7 +653,7 @@ static int vm_vcpus_init(struct vm *vm)
 		err = vcpu_create(vm, &vm->vcpus[i], i);
 		if (!err)
 			err = cpuid_set(vm->vcpus[i].fd, cpuid, i,
-					vm->nr_cpus);
+					vm->nr_cpus, vm->cfg.pvm_compat);
 		if (!err)
 			err = x86_lapic_setup(vm->vcpus[i].fd);
 	}
@@ -874,9 +882,14 @@ static void ctl_stat(void *opaque, FILE *out)
 	struct irq_router_stats rs = { 0 };
 	unsigned int i;
 
-	for (i = 0; i < vm->nr_cpus; i++)
+	for (i = 0; i < vm->nr_cpus; i++) {
 		fprintf(out, "vcpu%u exits %llu\n", i,
 			(unsigned long long)vm->vcpus[i].nr_exits);
+		if (vm->vcpus[i].nr_emul_handled)
+			fprintf(out, "vcpu%u emulation failures handled %llu\n",
+				i, (unsigned long long)
+				vm->vcpus[i].nr_emul_handled);
+	}
 	if (vm->router_ready) {
 		pthread_mutex_lock(&vm->router.lock);
 		rs = vm->router.stats;

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 
 #include "mvm/util.h"
+#include "mvm/pvm.h"
 #include "mvm/x86.h"
 
 #define CPUID_1_ECX_HYPERVISOR	(1U << 31)
@@ -120,7 +121,7 @@ struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd)
 }
 
 int cpuid_set(int vcpu_fd, const struct kvm_cpuid2 *supported,
-	      unsigned int cpu, unsigned int nr_cpus)
+	      unsigned int cpu, unsigned int nr_cpus, bool pvm_compat)
 {
 	size_t sz = sizeof(*supported) +
 		    supported->nent * sizeof(supported->entries[0]);
@@ -131,6 +132,8 @@ int cpuid_set(int vcpu_fd, const struct kvm_cpuid2 *supported,
 		return -ENOMEM;
 	memcpy(c, supported, sz);
 	cpuid_apply_policy(c->entries, c->nent, cpu, nr_cpus);
+	if (pvm_compat)
+		pvm_cpuid_hide(c->entries, c->nent);
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0) {
 		err = -errno;
 		pr_errno(errno, "vCPU %u: KVM_SET_CPUID2 failed", cpu);

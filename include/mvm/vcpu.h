@@ -21,6 +21,8 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	uint64_t nr_exits;
+	/* Emulation failures finished as the CPU would (core/vcpu_emul.c). */
+	uint64_t nr_emul_handled;
 };
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
@@ -31,6 +33,12 @@ void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
 /* Print registers and, for emulation failures, the instruction bytes. */
 void vcpu_dump(struct vcpu *vcpu);
+/*
+ * KVM_EXIT_INTERNAL_ERROR: finish what KVM's emulator could not where the
+ * architecture allows (#BP for int3, #UD for a hidden feature; see
+ * include/mvm/pvm.h).  True when handled and the vCPU may run on.
+ */
+bool vcpu_emulation_failure(struct vcpu *vcpu);
 /* Signal used to kick vCPU threads out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL	SIGUSR1
 int vcpu_signals_init(void);

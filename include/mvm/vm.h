@@ -57,6 +57,9 @@ struct vm_config {
 	const char *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	bool control;			/* listen on the control socket */
+	/* --pvm-compat in effect: CPUID features hidden, cmdline options
+	 * appended, their instructions get #UD (include/mvm/pvm.h). */
+	bool pvm_compat;
 };
 
 enum vm_exit_reason {

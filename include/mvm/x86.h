@@ -24,8 +24,9 @@ void cpuid_apply_policy(struct kvm_cpuid_entry2 *ent, unsigned int nent,
 			unsigned int cpu, unsigned int nr_cpus);
 /* Fetch the supported CPUID table; caller frees. */
 struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd);
+/* pvm_compat: also hide what --pvm-compat hides (include/mvm/pvm.h). */
 int cpuid_set(int vcpu_fd, const struct kvm_cpuid2 *supported,
-	      unsigned int cpu, unsigned int nr_cpus);
+	      unsigned int cpu, unsigned int nr_cpus, bool pvm_compat);
 
 /* Write the boot GDT and identity page tables into guest RAM. */
 int x86_boot_tables_write(struct guest_mem *mem);

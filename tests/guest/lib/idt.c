@@ -66,7 +66,7 @@ void idt_init(void)
 
 void idt_set_handler(unsigned int vector, irq_handler_t fn)
 {
-	if (vector >= IDT_FIRST_EXTERNAL && vector < IDT_NR_VECTORS)
+	if (vector < IDT_NR_VECTORS)
 		__atomic_store_n(&handlers[vector], fn, __ATOMIC_SEQ_CST);
 }
 
@@ -75,6 +75,14 @@ void idt_dispatch(uint64_t vector, struct irq_frame *f)
 	irq_handler_t fn;
 
 	if (vector < IDT_FIRST_EXTERNAL) {
+		/* An exception the test expects: its handler, no EOI. */
+		fn = __atomic_load_n(&handlers[vector], __ATOMIC_SEQ_CST);
+		if (fn) {
+			__atomic_add_fetch(&idt_hits[vector], 1,
+					   __ATOMIC_SEQ_CST);
+			fn((unsigned int)vector, f);
+			return;
+		}
 		/* guest_assert_fail() reports and ends the guest. */
 		ucall(UCALL_ASSERT, __FILE__, __LINE__, "CPU exception", 3,
 		      (unsigned long long)vector,

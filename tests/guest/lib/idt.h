@@ -33,7 +33,11 @@ extern volatile uint32_t idt_hits[IDT_NR_VECTORS];
 
 /* Install the IDT on this CPU (lidt); safe to call again on every CPU. */
 void idt_init(void);
-/* Run fn (NULL: none) for vector, before the EOI.  Vectors >= 32. */
+/*
+ * Run fn (NULL: none) for vector, before the EOI.  For an exception
+ * (vector < 32) fn replaces the test-failure report; it may move f->rip
+ * past a faulting instruction.
+ */
 void idt_set_handler(unsigned int vector, irq_handler_t fn);
 /* Called by isr.S. */
 void idt_dispatch(uint64_t vector, struct irq_frame *f);

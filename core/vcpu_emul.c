@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION: KVM's emulator
+ * met an instruction it cannot run.  Under PVM that is any such
+ * instruction in guest kernel mode; elsewhere mostly an MMIO access by an
+ * instruction the emulator does not decode.  Where the architecture says
+ * what the CPU would do, do it (include/mvm/pvm.h): int3 raises #BP (or
+ * stops the guest for gdb when it is one of gdb's breakpoints), an
+ * instruction of a feature hidden from the guest raises #UD.  The caller
+ * reports anything else and stops the VM.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/kvm.h>
+
+#include "mvm/gdbstub.h"
+#include "mvm/guest_mem.h"
+#include "mvm/pvm.h"
+#include "mvm/util.h"
+#include "mvm/vcpu.h"
+#include "mvm/vm.h"
+
+#define BP_VECTOR	3
+#define UD_VECTOR	6
+#define PAGE_SIZE_4K	4096ULL
+
+/* Guest-virtual bytes at gva, page by page through KVM_TRANSLATE. */
+static size_t read_guest_virt(struct vcpu *vcpu, uint64_t gva, uint8_t *buf,
+			      size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct kvm_translation t = { .linear_address = gva + done };
+		size_t chunk = MIN(len - done,
+				   PAGE_SIZE_4K - ((gva + done) & 0xfff));
+		void *hva;
+
+		if (ioctl(vcpu->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+			break;
+		hva = gpa_to_hva(&vcpu->vm->mem, t.physical_address, chunk);
+		if (!hva)
+			break;
+		memcpy(buf + done, hva, chunk);
+		done += chunk;
+	}
+	return done;
+}
+
+/*
+ * The instruction's bytes: from KVM when it gives them (Linux 5.14+,
+ * KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES), else read at RIP.
+ */
+static size_t insn_bytes(struct vcpu *vcpu, uint64_t rip, uint8_t *buf,
+			 size_t len)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->internal.ndata >= 2 &&
+	    (run->emulation_failure.flags &
+	     KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
+	    run->emulation_failure.insn_size) {
+		size_t n = MIN((size_t)run->emulation_failure.insn_size, len);
+
+		memcpy(buf, run->emulation_failure.insn_bytes, n);
+		return n;
+	}
+	return read_guest_virt(vcpu, rip, buf, len);
+}
+
+/*
+ * Raise exception nr on the vCPU's next entry, as if the instruction had
+ * raised it (KVM_SET_VCPU_EVENTS, uapi kvm.h / api.rst 4.31).  Without
+ * KVM_CAP_EXCEPTION_PAYLOAD "injected" is the field KVM honours.
+ */
+static int inject_exception(struct vcpu *vcpu, unsigned int nr)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
+	ev.exception.injected = 1;
+	ev.exception.nr = (uint8_t)nr;
+	ev.exception.has_error_code = 0;
+	ev.exception.error_code = 0;
+	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+bool vcpu_emulation_failure(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_regs regs;
+	struct emul_insn insn;
+	enum emul_action act;
+	uint8_t bytes[15];
+	size_t n;
+	int err;
+
+	if (vcpu->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION)
+		return false;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0) {
+		pr_errno(errno, "vCPU %u: KVM_GET_REGS after an emulation failure",
+			 vcpu->id);
+		return false;
+	}
+	n = insn_bytes(vcpu, regs.rip, bytes, sizeof(bytes));
+	act = emul_decide(bytes, n, vm->cfg.pvm_compat, &insn);
+	if (act == EMUL_STOP) {
+		if (insn.name)
+			pr_err("vCPU %u: KVM cannot emulate %s at %#llx and the guest was told its CPU has it (--pvm-compat hides it)",
+			       vcpu->id, insn.name, regs.rip);
+		return false;
+	}
+	if (act == EMUL_INJECT_BP && vm->gdb &&
+	    gdb_kvm_owns_sw_bp(vm->gdb, regs.rip)) {
+		/* gdb's own int3: a breakpoint hit, as KVM_EXIT_DEBUG says. */
+		vcpu->run->debug.arch = (struct kvm_debug_exit_arch){
+			.exception = BP_VECTOR, .pc = regs.rip,
+		};
+		vcpu->nr_emul_handled++;
+		return gdb_kvm_debug_exit(vm->gdb, vcpu);
+	}
+	if (act == EMUL_INJECT_BP) {
+		/* #BP is a trap: the handler's frame points after int3. */
+		regs.rip += insn.len;
+		if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {
+			pr_errno(errno, "vCPU %u: KVM_SET_REGS to step over int3",
+				 vcpu->id);
+			return false;
+		}
+	}
+	err = inject_exception(vcpu, act == EMUL_INJECT_BP ? BP_VECTOR :
+							     UD_VECTOR);
+	if (err) {
+		pr_errno(-err, "vCPU %u: KVM_SET_VCPU_EVENTS to inject %s",
+			 vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
+		return false;
+	}
+	vcpu->nr_emul_handled++;
+	pr_warn_ratelimited("vCPU %u: KVM could not emulate %s at %#llx: raised %s in the guest, as the CPU would",
+			    vcpu->id, insn.name,
+			    act == EMUL_INJECT_BP ? regs.rip - insn.len :
+						    regs.rip,
+			    act == EMUL_INJECT_BP ? "#BP" : "#UD");
+	return true;
+}
