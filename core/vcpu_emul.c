@@ -90,6 +90,27 @@ static int inject_exception(struct vcpu *vcpu, unsigned int nr)
 	return 0;
 }
 
+/*
+ * PVM reports exceptions raised inside its emulator the same way, with no
+ * data (ndata 0), so say what is at RIP whoever supplied the bytes.
+ */
+static void print_insn(struct vcpu *vcpu, uint64_t rip, const uint8_t *b,
+		       size_t n)
+{
+	char hex[3 * 15 + 1] = "";
+	size_t i, off = 0;
+
+	for (i = 0; i < n && i < 15; i++)
+		off += (size_t)snprintf(hex + off, sizeof(hex) - off, "%02x ",
+					b[i]);
+	if (n)
+		pr_err("vCPU %u: bytes at rip %#llx: %s", vcpu->id,
+		       (unsigned long long)rip, hex);
+	else
+		pr_err("vCPU %u: cannot read the instruction at rip %#llx",
+		       vcpu->id, (unsigned long long)rip);
+}
+
 bool vcpu_emulation_failure(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -110,6 +131,7 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 	n = insn_bytes(vcpu, regs.rip, bytes, sizeof(bytes));
 	act = emul_decide(bytes, n, vm->cfg.pvm_compat, &insn);
 	if (act == EMUL_STOP) {
+		print_insn(vcpu, regs.rip, bytes, n);
 		if (insn.name)
 			pr_err("vCPU %u: KVM cannot emulate %s at %#llx and the guest was told its CPU has it (--pvm-compat hides it)",
 			       vcpu->id, insn.name, regs.rip);

@@ -20,24 +20,8 @@
 #   MVM_BOOT_KEEP        if set, keep the work dir (console log, initramfs)
 #   plus prepare.sh's (MVM_NESTED_CACHE, MVM_BOOT_KERNEL_PKG, ...)
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-: "${MVM:?MVM must point at the mvm binary}"
-static_mvm=${STATIC_MVM:-$top/build-static/mvm}
-mem=${MVM_BOOT_MEM:-512}
-cpus=${MVM_BOOT_CPUS:-2}
+. "$(dirname "$0")/lib.sh"
 params=${MVM_BOOT_PARAMS-earlyprintk=serial}
-t_start=$(date +%s.%N)
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mvm-boot-test.XXXXXX")
-if [ -n "${MVM_BOOT_KEEP:-}" ]; then
-	trap 'echo "# work dir kept: $work"' EXIT
-else
-	trap 'rm -rf "$work"' EXIT
-fi
-
-elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-diag() { sed 's/^/#   /'; }
 
 # ------------------------------------------------------------------ the plan
 NAMES=(
@@ -53,59 +37,8 @@ NAMES=(
 	"initramfs /init ran: marker MVM-BOOT-OK"
 	"mvm exits 0 on poweroff (ACPI S5)"
 )
-N=${#NAMES[@]}
-echo "1..$N"
-failed=0
-point() { # point NUM STATUS(0 ok, 1 not ok) [DIAG...]
-	local n=$1 st=$2
-	shift 2
-	if [ "$st" -eq 0 ]; then
-		echo "ok $n - ${NAMES[$((n - 1))]}"
-	else
-		echo "not ok $n - ${NAMES[$((n - 1))]}"
-		failed=$((failed + 1))
-	fi
-	[ $# -eq 0 ] || printf '%s\n' "$@" | diag
-}
-skip_all() { # skip_all REASON: nothing could be booted on this host
-	local i
-	for ((i = 1; i <= N; i++)); do
-		echo "ok $i - ${NAMES[$((i - 1))]} # SKIP $1"
-	done
-	exit 0
-}
-
-# ------------------------------------------------------------------ mode
-mode=${MVM_BOOT_TEST_MODE:-auto}
-if [ "$mode" = auto ]; then
-	if [ ! -e /dev/kvm ]; then
-		mode=nested why="no /dev/kvm on this host"
-	elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		mode=nested why="/dev/kvm is not read-writable for $(id -un)"
-	elif [ -d /sys/module/kvm_pvm ]; then
-		# A PVM /dev/kvm emulates kernel-mode guest code at ~4M insn/s: a
-		# distribution kernel does not boot in minutes (shared/notes/kvm-host.md).
-		mode=nested why="/dev/kvm is the PVM flavour (kvm_pvm loaded)"
-	else
-		mode=direct why="/dev/kvm works"
-	fi
-else
-	why="MVM_BOOT_TEST_MODE=$mode"
-fi
-case $mode in
-direct) limit=${MVM_BOOT_TIMEOUT:-120} ;;
-nested) limit=${MVM_BOOT_TIMEOUT:-200} ;;
-*) echo "# MVM_BOOT_TEST_MODE must be auto, direct or nested"; exit 1 ;;
-esac
-echo "# mode: $mode ($why)"
-if [ "$mode" = direct ]; then
-	[ -x "$MVM" ] || skip_all "no mvm binary at $MVM (make mvm)"
-else
-	[ "${MVM_NO_NESTED:-}" != 1 ] ||
-		skip_all "$why, and MVM_NO_NESTED=1 forbids the nested-KVM harness"
-	[ -x "$static_mvm" ] ||
-		skip_all "$why, and there is no static mvm at $static_mvm for the nested-KVM harness (make STATIC=1 mvm)"
-fi
+boot_begin boot-test
+boot_mode
 
 # ------------------------------------------------------------------ kernel + initramfs
 t0=$(date +%s.%N)
@@ -119,60 +52,7 @@ echo "# kernel: $KPKG $KVER (uname -r $KREL); $BUSYBOX; prepared in $(elapsed "$
 initrd_size=$(stat -c %s "$work/initramfs.cpio.gz")
 
 # ------------------------------------------------------------------ boot
-console=$work/console.log
-errlog=$work/mvm.err
-: >"$console"
-: >"$errlog"
-t0=$(date +%s.%N)
-if [ "$mode" = direct ]; then
-	echo "# running: $MVM run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus -p \"$params\" (limit ${limit}s)"
-	timeout -k 5 "$limit" "$MVM" run -k "$work/vmlinuz" -i "$work/initramfs.cpio.gz" \
-		-m "$mem" -c "$cpus" -p "$params" </dev/null >"$work/out" 2>"$errlog"
-	status=$?
-	tr -d '\r' <"$work/out" >"$console"
-	[ $status -ne 124 ] || echo "# mvm did not finish within ${limit}s (killed by timeout)"
-	run_wall=$(elapsed "$t0")
-	echo "# mvm exit status $status after $run_wall s wall"
-else
-	mkdir -p "$work/bt"
-	cp "$static_mvm" "$work/bt/mvm"
-	mv "$work/vmlinuz" "$work/initramfs.cpio.gz" "$work/bt/"
-	cp "$here/in-guest.sh" "$work/bt/"
-	echo "# running in the nested-KVM harness: mvm run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus -p \"$params\" (limit ${limit}s)"
-	# The QEMU-TCG nested KVM here sometimes stops making progress under
-	# heavy load (seen: the L2 kernel's clock stops after "sched_clock:
-	# Marking stable"; also in bench/run.sh with 2 vCPUs).  One retry, in
-	# nested mode only, and said out loud; direct mode gets no retry.
-	for attempt in 1 2; do
-		"$top/tests/nested/run-in-kvm.sh" --timeout $((limit + 60)) "$work/bt" \
-			-- sh bt/in-guest.sh bt "$mem" "$cpus" "$limit" "$params" \
-			>"$work/out" 2>"$work/harness.err"
-		hst=$?
-		grep -q 'MVM-BOOT-OK' "$work/out" && break
-		[ $attempt = 1 ] || break
-		echo "# nested attempt 1 did not reach the marker (status $hst); last console line: $(tr -d '\r' <"$work/out" | grep -v '^@@' | tail -n 1)"
-		echo "# retrying once (nested-KVM stall, not counted as a pass of attempt 1)"
-	done
-	run_wall=$(elapsed "$t0")
-	tr -d '\r' <"$work/out" >"$work/out.txt"
-	if ! grep -q '^@@mvm-start' "$work/out.txt"; then
-		diag <"$work/harness.err"
-		skip_all "$why and the nested-KVM harness could not run mvm (status $hst): $(grep '^run-in-kvm:' "$work/harness.err" | tail -n 1)"
-	fi
-	sed -n '/^@@mvm-start/,/^@@mvm-status/{/^@@mvm-/d;p}' "$work/out.txt" >"$console"
-	grep -v '^run-in-kvm:' "$work/harness.err" >"$errlog"
-	st_line=$(grep '^@@mvm-status ' "$work/out.txt" | tail -n 1)
-	if [ -n "$st_line" ]; then
-		status=$(echo "$st_line" | cut -d' ' -f2)
-		t_in=$(grep '^@@mvm-start ' "$work/out.txt" | cut -d' ' -f2)
-		t_out=$(echo "$st_line" | cut -d' ' -f3)
-		echo "# mvm exit status $status after $(awk -v a="$t_in" -v b="$t_out" 'BEGIN { printf "%.1f", b - a }') s inside the nested guest; harness wall $run_wall s"
-	else
-		status=none
-		echo "# mvm did not finish: harness status $hst after $run_wall s wall"
-		grep '^run-in-kvm:' "$work/harness.err" | diag
-	fi
-fi
+boot_run MVM-BOOT-OK "$params"
 
 # ------------------------------------------------------------------ assertions
 # Console lines without the printk timestamp "[    1.234567] ".

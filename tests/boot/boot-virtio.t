@@ -25,24 +25,8 @@
 #                           boot log is printed twice on ttyS0)
 #   MVM_BOOT_NO_QCOW2=1     do not attach the qcow2 disk even with qemu-img
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-: "${MVM:?MVM must point at the mvm binary}"
-static_mvm=${STATIC_MVM:-$top/build-static/mvm}
-mem=${MVM_BOOT_MEM:-512}
-cpus=${MVM_BOOT_CPUS:-2}
+. "$(dirname "$0")/lib.sh"
 xparams=${MVM_BOOT_VIRTIO_PARAMS-}
-t_start=$(date +%s.%N)
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mvm-boot-virtio.XXXXXX")
-if [ -n "${MVM_BOOT_KEEP:-}" ]; then
-	trap 'echo "# work dir kept: $work"' EXIT
-else
-	trap 'rm -rf "$work"' EXIT
-fi
-
-elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-diag() { sed 's/^/#   /'; }
 
 # ------------------------------------------------------------------ the disks
 # 6151 sectors (not a power of two): sectors 0-4095 and 6144-6150 carry
@@ -94,60 +78,8 @@ NAMES=(
 	"no kernel BUG/Oops/unexpected WARNING, no virtio or I/O errors"
 	"/init finished (MVM-VIRTIO-OK) and mvm exits 0 on poweroff (ACPI S5)"
 )
-N=${#NAMES[@]}
-echo "1..$N"
-failed=0
-point() { # point NUM STATUS(0 ok, 1 not ok, 2 skip) [DIAG...]; skip: first DIAG is the reason
-	local n=$1 st=$2
-	shift 2
-	if [ "$st" -eq 0 ]; then
-		echo "ok $n - ${NAMES[$((n - 1))]}"
-	elif [ "$st" -eq 2 ]; then
-		echo "ok $n - ${NAMES[$((n - 1))]} # SKIP $1"
-		shift
-	else
-		echo "not ok $n - ${NAMES[$((n - 1))]}"
-		failed=$((failed + 1))
-	fi
-	[ $# -eq 0 ] || printf '%s\n' "$@" | diag
-}
-skip_all() { # skip_all REASON: nothing could be booted on this host
-	local i
-	for ((i = 1; i <= N; i++)); do
-		echo "ok $i - ${NAMES[$((i - 1))]} # SKIP $1"
-	done
-	exit 0
-}
-
-# ------------------------------------------------------------------ mode (as boot-test.t)
-mode=${MVM_BOOT_TEST_MODE:-auto}
-if [ "$mode" = auto ]; then
-	if [ ! -e /dev/kvm ]; then
-		mode=nested why="no /dev/kvm on this host"
-	elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		mode=nested why="/dev/kvm is not read-writable for $(id -un)"
-	elif [ -d /sys/module/kvm_pvm ]; then
-		mode=nested why="/dev/kvm is the PVM flavour (kvm_pvm loaded)"
-	else
-		mode=direct why="/dev/kvm works"
-	fi
-else
-	why="MVM_BOOT_TEST_MODE=$mode"
-fi
-case $mode in
-direct) limit=${MVM_BOOT_TIMEOUT:-120} ;;
-nested) limit=${MVM_BOOT_TIMEOUT:-200} ;;
-*) echo "# MVM_BOOT_TEST_MODE must be auto, direct or nested"; exit 1 ;;
-esac
-echo "# mode: $mode ($why)"
-if [ "$mode" = direct ]; then
-	[ -x "$MVM" ] || skip_all "no mvm binary at $MVM (make mvm)"
-else
-	[ "${MVM_NO_NESTED:-}" != 1 ] ||
-		skip_all "$why, and MVM_NO_NESTED=1 forbids the nested-KVM harness"
-	[ -x "$static_mvm" ] ||
-		skip_all "$why, and there is no static mvm at $static_mvm for the nested-KVM harness (make STATIC=1 mvm)"
-fi
+boot_begin boot-virtio
+boot_mode
 
 # ------------------------------------------------------------------ kernel, initramfs, disks
 t0=$(date +%s.%N)
@@ -192,81 +124,9 @@ params="console=hvc0${xparams:+ $xparams} vt_tok=$tok vt_disks=$ndisks vt_reads=
 echo "# kernel: $KPKG $KVER (uname -r $KREL); modules: $VMODS; prepared in $(elapsed "$t0") s"
 
 # ------------------------------------------------------------------ boot
-console=$work/console.log
-errlog=$work/mvm.err
-: >"$console"
-: >"$errlog"
-t0=$(date +%s.%N)
-cmd="mvm run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus ${mvm_args[*]} -p \"$params\""
-if [ "$mode" = direct ]; then
-	echo "# running: $cmd (limit ${limit}s)"
-	(cd "$work" && timeout -k 5 "$limit" "$MVM" run -k vmlinuz -i initramfs.cpio.gz \
-		-m "$mem" -c "$cpus" "${mvm_args[@]}" -p "$params" </dev/null >"$work/out" 2>"$errlog")
-	status=$?
-	tr -d '\r' <"$work/out" >"$console"
-	[ $status -ne 124 ] || echo "# mvm did not finish within ${limit}s (killed by timeout)"
-	echo "# mvm exit status $status after $(elapsed "$t0") s wall"
-	mkdir -p "$work/back"
-	cp "$work/disk.img" "$work/back/disk.img"
-	[ -z "$qcow" ] || cp "$work/disk.qcow2" "$work/back/disk.qcow2"
-else
-	mkdir -p "$work/bt"
-	cp "$static_mvm" "$work/bt/mvm"
-	mv "$work/vmlinuz" "$work/initramfs.cpio.gz" "$work/bt/"
-	cp "$work/disk.img" "$here/in-guest.sh" "$work/bt/"
-	back=(disk.img)
-	[ -z "$qcow" ] || { cp "$work/disk.qcow2" "$work/bt/"; back+=(disk.qcow2); }
-	echo "# running in the nested-KVM harness: $cmd (limit ${limit}s)"
-	# One retry in nested mode only, said out loud: the QEMU-TCG nested
-	# KVM sometimes stalls under load (see boot-test.t).  The images in
-	# bt/ are copied into the payload, so a retry starts from them again.
-	for attempt in 1 2; do
-		"$top/tests/nested/run-in-kvm.sh" --timeout $((limit + 60)) "$work/bt" \
-			-- sh bt/in-guest.sh bt "$mem" "$cpus" "$limit" "$params" "${mvm_args[@]}" -- "${back[@]}" \
-			>"$work/out" 2>"$work/harness.err"
-		hst=$?
-		grep -q 'MVM-VIRTIO-OK' "$work/out" && break
-		[ $attempt = 1 ] || break
-		echo "# nested attempt 1 did not reach the marker (status $hst); retrying once"
-	done
-	run_wall=$(elapsed "$t0")
-	tr -d '\r' <"$work/out" >"$work/out.txt"
-	if ! grep -q '^@@mvm-start' "$work/out.txt"; then
-		diag <"$work/harness.err"
-		skip_all "$why and the nested-KVM harness could not run mvm (status $hst): $(grep '^run-in-kvm:' "$work/harness.err" | tail -n 1)"
-	fi
-	sed -n '/^@@mvm-start/,/^@@mvm-status/{/^@@mvm-/d;p}' "$work/out.txt" >"$console"
-	grep -v '^run-in-kvm:' "$work/harness.err" >"$errlog"
-	st_line=$(grep '^@@mvm-status ' "$work/out.txt" | tail -n 1)
-	if [ -n "$st_line" ]; then
-		status=$(echo "$st_line" | cut -d' ' -f2)
-		t_in=$(grep '^@@mvm-start ' "$work/out.txt" | cut -d' ' -f2)
-		t_out=$(echo "$st_line" | cut -d' ' -f3)
-		echo "# mvm exit status $status after $(awk -v a="$t_in" -v b="$t_out" 'BEGIN { printf "%.1f", b - a }') s inside the nested guest; harness wall $run_wall s"
-	else
-		status=none
-		echo "# mvm did not finish: harness status $hst after $run_wall s wall"
-		grep '^run-in-kvm:' "$work/harness.err" | diag
-	fi
-	# The images, sent back as "@@file NAME SIZE MD5", base64 of gzip, "@@end".
-	mkdir -p "$work/back"
-	awk -v d="$work/back" '
-		/^@@file / { f = d "/" $2 ".b64"; print $3, $4 > (d "/" $2 ".hdr"); close(d "/" $2 ".hdr"); next }
-		/^@@end/ { if (f != "") close(f); f = ""; next }
-		f != "" { print > f }' "$work/out.txt"
-	for f in "$work"/back/*.b64; do
-		[ -e "$f" ] || continue
-		b=${f%.b64}
-		read -r fsz fmd5 <"$b.hdr"
-		if base64 -d <"$f" | gunzip -c >"$b" 2>/dev/null &&
-		   [ "$(stat -c %s "$b")" = "$fsz" ] && [ "$(md5sum <"$b" | cut -d' ' -f1)" = "$fmd5" ]; then
-			rm -f "$f" "$b.hdr"
-		else
-			echo "# $(basename "$b") came back damaged (want $fsz bytes, md5 $fmd5)"
-			rm -f "$b"
-		fi
-	done
-fi
+back=(disk.img)
+[ -z "$qcow" ] || back+=(disk.qcow2)
+boot_run MVM-VIRTIO-OK "$params" "${mvm_args[@]}" -- "${back[@]}"
 
 # ------------------------------------------------------------------ assertions
 body=$(sed 's/^\[ *[0-9]*\.[0-9]*\] //' "$console")
