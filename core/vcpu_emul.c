@@ -26,9 +26,8 @@
 #define UD_VECTOR	6
 #define PAGE_SIZE_4K	4096ULL
 
-/* Guest-virtual bytes at gva, page by page through KVM_TRANSLATE. */
-static size_t read_guest_virt(struct vcpu *vcpu, uint64_t gva, uint8_t *buf,
-			      size_t len)
+size_t vcpu_read_virt(struct vcpu *vcpu, uint64_t gva, uint8_t *buf,
+		      size_t len)
 {
 	size_t done = 0;
 
@@ -67,7 +66,7 @@ static size_t insn_bytes(struct vcpu *vcpu, uint64_t rip, uint8_t *buf,
 		memcpy(buf, run->emulation_failure.insn_bytes, n);
 		return n;
 	}
-	return read_guest_virt(vcpu, rip, buf, len);
+	return vcpu_read_virt(vcpu, rip, buf, len);
 }
 
 /*

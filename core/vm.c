@@ -931,6 +931,18 @@ static void dump_bus(struct iobus *bus, FILE *out)
 }
 
 /* Registers need the vCPU out of KVM_RUN: pause around the reads. */
+/* The bytes at RIP through the guest's own page tables (docs/pvm.md). */
+static void debug_code(struct vcpu *vcpu, uint64_t rip, FILE *out)
+{
+	uint8_t code[16];
+	size_t n = vcpu_read_virt(vcpu, rip, code, sizeof(code)), j;
+
+	fprintf(out, "vcpu%u code", vcpu->id);
+	for (j = 0; j < n; j++)
+		fprintf(out, " %02x", code[j]);
+	fprintf(out, "%s\n", n ? "" : " unreadable (rip not mapped to RAM)");
+}
+
 static void debug_vcpus(struct vm *vm, FILE *out)
 {
 	bool paused_here = vm_pause(vm) == 0;
@@ -951,6 +963,7 @@ static void debug_vcpus(struct vm *vm, FILE *out)
 			sr.efer);
 		fprintf(out, "vcpu%u rax %016llx rbx %016llx rcx %016llx rdx %016llx rsi %016llx rdi %016llx\n",
 			i, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi);
+		debug_code(&vm->vcpus[i], r.rip, out);
 	}
 	if (paused_here)
 		vm_resume(vm);

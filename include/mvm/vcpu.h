@@ -39,6 +39,13 @@ void vcpu_dump(struct vcpu *vcpu);
  * include/mvm/pvm.h).  True when handled and the vCPU may run on.
  */
 bool vcpu_emulation_failure(struct vcpu *vcpu);
+/*
+ * Copy guest-virtual memory at gva as the vCPU sees it now (KVM_TRANSLATE
+ * page by page; guest RAM only).  Returns the bytes copied: short at the
+ * first unmapped page.  Not while the vCPU is in KVM_RUN.
+ */
+size_t vcpu_read_virt(struct vcpu *vcpu, uint64_t gva, uint8_t *buf,
+		      size_t len);
 /* Signal used to kick vCPU threads out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL	SIGUSR1
 int vcpu_signals_init(void);

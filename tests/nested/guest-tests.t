@@ -48,6 +48,7 @@ echo "list: $(./mvm list)"
 ./mvm pause t1; echo "pause=$?"; ./mvm pause t1 2>/dev/null; echo "pause2=$?"
 ./mvm stat t1 >/dev/null; echo "stat=$?"; ./mvm resume t1; echo "resume=$?"
 ./mvm debug t1 >/tmp/dbg.txt; echo "debug=$? $(grep -c -e "^ioapic pin" -e "^vcpu0 rip" -e "msix guest disabled, host disabled" /tmp/dbg.txt)"
+echo "dbg-$(grep "^vcpu0 rip" /tmp/dbg.txt | cut -d" " -f2,3)"; echo "dbg-$(grep "^vcpu0 code" /tmp/dbg.txt | cut -d" " -f2-)"
 ./mvm stop t1; echo "stop=$?"; wait $pid; echo "vm=$?"
 echo "list-after: $(./mvm list)"; echo "@@end mvm-control 0"'
 out="$payload/out"
@@ -78,8 +79,18 @@ for t in $tests mvm-run mvm-mbox mvm-control; do
 	if [ "$t" = mvm-control ]; then
 		want="list: t1 pause=0 pause2=1 stat=0 resume=0 debug=0 26 stop=0 vm=0 list-after:"
 		got=$(printf '%s\n' "$body" | grep -E '^(list|pause|pause2|stat|resume|debug|stop|vm|list-after)[:=]' | tr '\n' ' ' | sed 's/ *$//')
+		# mvm debug's code bytes at RIP, read through the guest's page
+		# tables, must be g_spin's own: its image is loaded at 1 MiB
+		# with virtual == physical.
+		rip=$(printf '%s\n' "$body" | sed -n 's/^dbg-rip //p')
+		code=$(printf '%s\n' "$body" | sed -n 's/^dbg-code //p')
+		img_code=
+		if [ -n "$rip" ] && [ $((0x$rip)) -ge $((0x100000)) ]; then
+			img_code=$(od -An -tx1 -v -j $((0x$rip - 0x100000)) -N 16 "${GUEST_DIR:-$top/build/guest}/g_spin.bin" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+		fi
+		[ -n "$code" ] && [ "$code" = "$img_code" ] || got="$got code-at-rip:'$code'!='$img_code'"
 		if [ "$got" = "$want" ]; then
-			echo "ok $n - control socket: mvm list, pause (twice: refused), stat, resume, debug (vCPU registers, 24 IOAPIC pins, MSI-X guest/host view), stop"
+			echo "ok $n - control socket: mvm list, pause (twice: refused), stat, resume, debug (vCPU registers, code at RIP = the image's, 24 IOAPIC pins, MSI-X guest/host view), stop"
 		else
 			echo "not ok $n - control socket: got '$got', want '$want'"
 			failed=$((failed + 1))
