@@ -83,7 +83,8 @@ fi
 # Addresses are compared as 16-digit hex strings (awk's numbers are
 # doubles: 64-bit kernel addresses do not fit); offsets from the low half.
 symbolize() {
-	awk 'NR == FNR {
+	awk 'BEGIN { n = 0 }
+	NR == FNR {
 		if ($2 ~ /^[tTwW]$/ && length($1) == 16 && tolower($1) >= "ffffffff80000000") { a[n] = tolower($1); s[n] = $3; n++ }
 		next
 	}
