@@ -272,6 +272,7 @@ static int cmd_run(int argc, char **argv)
 	host_pvm = access("/dev/kvm", F_OK) == 0 && pvm_host_detect("/sys");
 	if (host_pvm)
 		pr_info("host KVM is PVM: guest kernel code is emulated, expect slow boots");
+	cfg.host_pvm = host_pvm;
 	cfg.pvm_compat = pvm_mode == PVM_COMPAT_ON ||
 			 (pvm_mode == PVM_COMPAT_AUTO && host_pvm);
 	if (cfg.initrd && !cfg.kernel) {

@@ -359,16 +359,40 @@ static void inject(struct gdb_kvm *k, unsigned int cpu, uint32_t flag)
 	set_guest_debug(k, cpu, &d);
 }
 
-bool gdb_kvm_owns_sw_bp(struct gdb_kvm *k, uint64_t gva)
+/* A stop of ours on vCPU id: report it.  Called locked; unlocks. */
+static void report_stop_unlock(struct gdb_kvm *k, unsigned int id,
+			       const struct gdb_stop *s)
 {
+	bool report;
+
+	k->stepping[id] = false;
+	/* The first stop wins; one that raced with another (or Ctrl-C) is
+	 * dropped: the vCPU re-executes the breakpoint after resuming. */
+	report = !atomic_load(&k->stop_req) || k->step_cpu == (int)id;
+	if (report) {
+		atomic_store(&k->stop_req, true);
+		k->step_cpu = -1;
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (report)
+		gdbstub_report_stop(k->stub, s);
+}
+
+bool gdb_kvm_sw_bp_hit(struct gdb_kvm *k, struct vcpu *vcpu, uint64_t gva)
+{
+	struct gdb_stop s = { .cpu = vcpu->id, .why = GDB_STOP_SWBREAK };
 	bool ours = false;
 	unsigned int i;
 
 	pthread_mutex_lock(&k->lock);
 	for (i = 0; i < MAX_SW_BPS && !ours; i++)
 		ours = k->sw[i].used && k->sw[i].gva == gva;
-	pthread_mutex_unlock(&k->lock);
-	return ours;
+	if (!ours) {
+		pthread_mutex_unlock(&k->lock);
+		return false;
+	}
+	report_stop_unlock(k, vcpu->id, &s);
+	return true;
 }
 
 bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu)
@@ -376,7 +400,7 @@ bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu)
 	struct kvm_debug_exit_arch *a = &vcpu->run->debug.arch;
 	unsigned int i, id = vcpu->id;
 	struct gdb_stop s = { .cpu = id };
-	bool ours = false, report;
+	bool ours = false;
 
 	pthread_mutex_lock(&k->lock);
 	if (a->exception == BP_VECTOR) {
@@ -407,17 +431,7 @@ bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu)
 			       KVM_GUESTDBG_INJECT_BP : KVM_GUESTDBG_INJECT_DB);
 		return true;
 	}
-	k->stepping[id] = false;
-	/* The first stop wins; one that raced with another (or Ctrl-C) is
-	 * dropped: the vCPU re-executes the breakpoint after resuming. */
-	report = !atomic_load(&k->stop_req) || k->step_cpu == (int)id;
-	if (report) {
-		atomic_store(&k->stop_req, true);
-		k->step_cpu = -1;
-	}
-	pthread_mutex_unlock(&k->lock);
-	if (report)
-		gdbstub_report_stop(k->stub, &s);
+	report_stop_unlock(k, id, &s);
 	return true;	/* parks in gdb_kvm_vcpu_checkpoint() */
 }
 

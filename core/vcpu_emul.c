@@ -80,6 +80,14 @@ static int inject_exception(struct vcpu *vcpu, unsigned int nr)
 
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
+	/*
+	 * Hardware KVM queues #UD itself when its emulator fails (x86.c,
+	 * handle_emulation_failure()); anything else in flight would be
+	 * lost by overwriting it.
+	 */
+	if (ev.interrupt.injected || ev.nmi.injected ||
+	    (ev.exception.injected && ev.exception.nr != UD_VECTOR))
+		return -EBUSY;
 	ev.exception.injected = 1;
 	ev.exception.nr = (uint8_t)nr;
 	ev.exception.has_error_code = 0;
@@ -114,6 +122,7 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct kvm_regs regs;
+	struct kvm_sregs sregs;
 	struct emul_insn insn;
 	enum emul_action act;
 	uint8_t bytes[15];
@@ -122,9 +131,16 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 
 	if (vcpu->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION)
 		return false;
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0) {
-		pr_errno(errno, "vCPU %u: KVM_GET_REGS after an emulation failure",
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+		pr_errno(errno, "vCPU %u: reading registers after an emulation failure",
 			 vcpu->id);
+		return false;
+	}
+	/* The decoder knows 64-bit mode only (RIP linear, REX prefixes). */
+	if (!sregs.cs.l) {
+		pr_err("vCPU %u: emulation failure outside 64-bit mode (CS.L = 0)",
+		       vcpu->id);
 		return false;
 	}
 	n = insn_bytes(vcpu, regs.rip, bytes, sizeof(bytes));
@@ -137,13 +153,34 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 		return false;
 	}
 	if (act == EMUL_INJECT_BP && vm->gdb &&
-	    gdb_kvm_owns_sw_bp(vm->gdb, regs.rip)) {
-		/* gdb's own int3: a breakpoint hit, as KVM_EXIT_DEBUG says. */
-		vcpu->run->debug.arch = (struct kvm_debug_exit_arch){
-			.exception = BP_VECTOR, .pc = regs.rip,
-		};
+	    gdb_kvm_sw_bp_hit(vm->gdb, vcpu, regs.rip)) {
+		/* gdb's own int3: a breakpoint hit, as KVM_EXIT_DEBUG says;
+		 * the vCPU parks in gdb_kvm_vcpu_checkpoint(). */
 		vcpu->nr_emul_handled++;
-		return gdb_kvm_debug_exit(vm->gdb, vcpu);
+		return true;
+	}
+	if (act == EMUL_INJECT_BP && !vm->cfg.host_pvm) {
+		/*
+		 * Hardware KVM runs int3 natively and never emulates it, and
+		 * its #BP injection treats #BP as a soft exception that moves
+		 * RIP by a stored instruction length (VMX) or next_rip (SVM):
+		 * a frame RIP we could not vouch for.  PVM delivers at RIP.
+		 */
+		pr_err("vCPU %u: KVM could not emulate an int3 at %#llx, and this host is not PVM",
+		       vcpu->id, (unsigned long long)regs.rip);
+		return false;
+	}
+	err = inject_exception(vcpu, act == EMUL_INJECT_BP ? BP_VECTOR :
+							     UD_VECTOR);
+	if (err == -EBUSY) {
+		pr_err("vCPU %u: an event is already being delivered: not raising %s over it",
+		       vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
+		return false;
+	}
+	if (err) {
+		pr_errno(-err, "vCPU %u: KVM_SET_VCPU_EVENTS to inject %s",
+			 vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
+		return false;
 	}
 	if (act == EMUL_INJECT_BP) {
 		/* #BP is a trap: the handler's frame points after int3. */
@@ -153,13 +190,6 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 				 vcpu->id);
 			return false;
 		}
-	}
-	err = inject_exception(vcpu, act == EMUL_INJECT_BP ? BP_VECTOR :
-							     UD_VECTOR);
-	if (err) {
-		pr_errno(-err, "vCPU %u: KVM_SET_VCPU_EVENTS to inject %s",
-			 vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
-		return false;
 	}
 	vcpu->nr_emul_handled++;
 	pr_warn_ratelimited("vCPU %u: KVM could not emulate %s at %#llx: raised %s in the guest, as the CPU would",

@@ -126,21 +126,28 @@ static bool legacy_prefix(uint8_t b)
 	}
 }
 
-/* Two-byte opcodes 0f xx: which instruction needs which feature. */
+/*
+ * Two-byte opcodes 0f xx: which instruction needs which feature.  mand:
+ * the last 66/F2/F3 prefix (0: none), which selects the instruction
+ * (SDM Vol. 2A 2.1.2): F3 0F B8 is POPCNT, 66 0F AE /6 is CLWB not
+ * XSAVEOPT, F3 0F 01 CA is ERETU not CLAC.
+ */
 static void decode_0f(const uint8_t *b, size_t n, size_t i, bool rex_w,
-		      bool rep, struct emul_insn *insn)
+		      uint8_t mand, struct emul_insn *insn)
 {
 	uint8_t op = b[i + 1], modrm, reg;
 	bool mem;
 
 	if (i + 2 >= n)
 		return;
+	if (op != 0xb8 && mand)
+		return;		/* every other form here has no prefix */
 	modrm = b[i + 2];
 	reg = (modrm >> 3) & 7;
 	mem = (modrm >> 6) != 3;
 	switch (op) {
 	case 0xb8:	/* F3 0F B8 /r: POPCNT (without F3: JMPE/reserved) */
-		if (rep)
+		if (mand == 0xf3)
 			need(insn, "popcnt", (struct hidden_feature)F_POPCNT);
 		break;
 	case 0xc7:	/* group 9 */
@@ -180,14 +187,19 @@ static void decode_0f(const uint8_t *b, size_t n, size_t i, bool rex_w,
 enum emul_action emul_decide(const uint8_t *b, size_t n, bool compat,
 			     struct emul_insn *insn)
 {
-	bool rep = false, rex_w = false;
+	bool rex_w = false, opsize = false;
+	uint8_t rep = 0, mand;
 	size_t i = 0;
 
 	memset(insn, 0, sizeof(*insn));
 	while (i < n && i < 14 && legacy_prefix(b[i])) {
-		rep |= b[i] == 0xf3;
+		if (b[i] == 0xf2 || b[i] == 0xf3)
+			rep = b[i];
+		opsize |= b[i] == 0x66;
 		i++;
 	}
+	/* F2/F3 take precedence over 66 as the mandatory prefix. */
+	mand = rep ? rep : opsize ? 0x66 : 0;
 	if (i < n && (b[i] & 0xf0) == 0x40) {	/* REX, 64-bit mode */
 		rex_w = b[i] & 0x08;
 		i++;
@@ -202,7 +214,7 @@ enum emul_action emul_decide(const uint8_t *b, size_t n, bool compat,
 		return EMUL_INJECT_BP;
 	}
 	if (b[i] == 0x0f && i + 1 < n)
-		decode_0f(b, n, i, rex_w, rep, insn);
+		decode_0f(b, n, i, rex_w, mand, insn);
 	/* #UD is what a CPU without the feature raises (a fault: RIP stays
 	 * on the instruction); only for features the guest was told are
 	 * absent, or it would see a CPU contradict its own CPUID. */

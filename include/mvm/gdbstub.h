@@ -167,8 +167,12 @@ void gdb_kvm_destroy(struct gdb_kvm *k);
 void gdb_kvm_vcpu_checkpoint(struct gdb_kvm *k, struct vcpu *vcpu);
 /* KVM_EXIT_DEBUG; returns true to keep running (always, today). */
 bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu);
-/* One of gdb's software breakpoints is at guest-virtual address gva. */
-bool gdb_kvm_owns_sw_bp(struct gdb_kvm *k, uint64_t gva);
+/*
+ * An int3 at gva that KVM could not emulate (PVM hosts): if it is one of
+ * gdb's breakpoints, report the hit (as for KVM_EXIT_DEBUG) and return
+ * true; else false and nothing happens.
+ */
+bool gdb_kvm_sw_bp_hit(struct gdb_kvm *k, struct vcpu *vcpu, uint64_t gva);
 
 /* The state a guest-virtual address is translated with. */
 struct gdb_mmu {

@@ -40,8 +40,9 @@ struct msix_vector {
 	 * the owner's source produced, where the owner counts them
 	 * (msix_vectors_count_raised(); lock-free).  via_mvm: delivered by
 	 * mvm itself (KVM_SIGNAL_MSI, or a replay into the irqfd).  masked:
-	 * arrived while the guest had the vector masked (PBA bit set).
-	 * What KVM's irqfd delivered on its own is raised - via_mvm - masked.
+	 * arrived while the guest had the vector masked (PBA bit set);
+	 * those reach the guest later, counted in via_mvm when mvm replays
+	 * them.  What KVM's irqfd delivered without mvm is not counted.
 	 */
 	uint64_t raised;
 	uint64_t via_mvm;

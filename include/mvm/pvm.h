@@ -65,8 +65,8 @@ struct emul_insn {
 };
 
 /*
- * Decode the x86-64 instruction at bytes[0..n) far enough to know what
- * to do with it.  compat: the features of pvm_cpuid_hide() are hidden
+ * Decode the x86-64 instruction (64-bit mode: CS.L = 1) at bytes[0..n)
+ * far enough to know what to do with it.  compat: the features of pvm_cpuid_hide() are hidden
  * from the guest.  Pure: unit-tested in tests/unit/test_pvm.c.
  */
 enum emul_action emul_decide(const uint8_t *bytes, size_t n, bool compat,

@@ -60,6 +60,7 @@ struct vm_config {
 	/* --pvm-compat in effect: CPUID features hidden, cmdline options
 	 * appended, their instructions get #UD (include/mvm/pvm.h). */
 	bool pvm_compat;
+	bool host_pvm;			/* the host's KVM is PVM */
 };
 
 enum vm_exit_reason {

@@ -10,6 +10,7 @@
 #                           neither mode can run here
 #   ...prepare the kernel and initramfs into $work (prepare.sh)...
 #   boot_run MARKER PARAMS [MVM_ARG...] [-- FILE...]
+#                           (once per test: nested mode moves the kernel)
 #                           boots $work/vmlinuz + initramfs.cpio.gz with
 #                           the MVM_ARGs (paths relative to $work; those
 #                           files must be in $work), sets $console (the

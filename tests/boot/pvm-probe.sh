@@ -99,7 +99,7 @@ symbolize() {
 		for (i = 0; i < n; i++)
 			if (a[i] <= r && (best < 0 || a[i] > a[best]))
 				best = i
-		sym = best < 0 ? "(below kernel text: boot or decompressor code)" : sprintf("%s+0x%x", s[best], hex(substr(r, 9)) - hex(substr(a[best], 9)))
+		sym = best < 0 ? "(boot-or-decompressor-code)" : sprintf("%s+0x%x", s[best], hex(substr(r, 9)) - hex(substr(a[best], 9)))
 		code = ""
 		for (i = 6; i <= NF; i++) code = code " " $i
 		printf "%5ss %s rip %s %-40s rflags %s (IF %s) code%s\n", $2, $3, $4, sym, $5, \

@@ -131,8 +131,8 @@ print gdb_counter
 continue
 EOF
 timeout 600 gdb -batch -nx -x "$work/cmds" "$elf" >"$work/gdb.out" 2>&1
-[ -n "${GDB_SESSION_KEEP:-}" ] && cp "$work/gdb.out" "$GDB_SESSION_KEEP"
 gst=$?
+[ -z "${GDB_SESSION_KEEP:-}" ] || cp "$work/gdb.out" "$GDB_SESSION_KEEP"
 # The guest ends right after gdb's last continue; give a stuck run 60 s.
 i=0
 while kill -0 "$mpid" 2>/dev/null && [ $i -lt 600 ]; do
