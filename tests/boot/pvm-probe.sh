@@ -50,22 +50,8 @@ mkdir "$work/p"
 vars=$("$here/prepare.sh" "$work/p") || exit 2
 eval "$vars"
 
-# System.map of that very kernel.  Debian's linux-image package carries a
-# stub ("The real System.map is in the linux-image-<version>-dbg
-# package"), so it comes from -dbg (~280 MB; only the map is kept).
-cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}/boot-test/${KPKG}_$KVER
-map=$cache/System.map-dbg
-if [ ! -s "$map" ]; then
-	dbg=${KPKG%-unsigned}-dbg
-	mkdir -p "$cache" "$work/deb"
-	echo "# fetching $dbg=$KVER for its System.map"
-	(cd "$work/deb" && apt-get download "$dbg=$KVER") >"$work/dl.log" 2>&1 ||
-		{ echo "pvm-probe: apt-get download $dbg=$KVER failed: $(tail -n 1 "$work/dl.log")" >&2; exit 2; }
-	dpkg-deb --fsys-tarfile "$work"/deb/*.deb |
-		tar -x -C "$work/deb" --wildcards './usr/lib/debug/boot/System.map-*'
-	mv "$work"/deb/usr/lib/debug/boot/System.map-* "$map"
-	rm -rf "$work/deb"
-fi
+# System.map of that very kernel, from its -dbg package.
+map=$("$here/fetch-dbg.sh" "$KPKG" "$KVER" map) || exit 2
 
 cp "$mvm" "$work/p/mvm"
 cp "$here/pvm-sample.sh" "$work/p/"

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Stock gdb on a vmlinux with symbols, against a running Debian kernel
+# under mvm --gdb (docs/debugging.md): the boot test's kernel, booted with
+# nokaslr (so the symbols match) and held in its initramfs for a while
+# (mvm_hold=), and Debian's vmlinux with DWARF from the kernel's -dbg
+# package (tests/boot/fetch-dbg.sh, ~280 MB download, cached).
+#
+# One gdb -batch session: attach (the VM stops), bt, info threads,
+# print init_uts_ns.name.release and jiffies from the live kernel through
+# its page tables, x/i $pc, then `continue`, and 4 s later SIGINT to gdb,
+# which sends the stub a Ctrl-C; jiffies again (it must have advanced),
+# detach; the kernel then powers off and mvm exits 0.
+#
+# Direct mode where /dev/kvm works; otherwise mvm runs in the nested-KVM
+# harness and gdb's bytes cross a serial port of the QEMU-TCG Linux
+# (run-in-kvm.sh --serial-tcp) and busybox nc, as in
+# tests/nested/gdb-session.t.  Needs ~1 GB of free disk for the -dbg
+# package; says SKIP with the reason otherwise.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+NAMES=(
+	"gdb attaches to the running kernel: the stop is in a named kernel function"
+	"info threads lists the 2 vCPUs"
+	"print init_uts_ns.name.release reads the live kernel's memory: the running release"
+	"x/i \$pc disassembles kernel text at the stop"
+	"continue, then Ctrl-C stops it: the kernel ran in between (jiffies advanced)"
+	"detach lets the kernel finish: MVM-BOOT-OK seen, mvm exits 0"
+)
+boot_begin gdb-linux
+boot_mode
+command -v gdb >/dev/null || skip_all "gdb is not installed"
+if ! vars=$("$here/prepare.sh" "$work" 2>"$work/prepare.err"); then
+	diag <"$work/prepare.err"
+	skip_all "cannot get the kernel or initramfs: $(tail -n 1 "$work/prepare.err" | sed 's/^prepare: //')"
+fi
+eval "$vars"
+cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}
+if [ ! -s "$cache/boot-test/${KPKG}_$KVER/vmlinux-dbg" ]; then
+	mkdir -p "$cache"
+	free_kb=$(df -Pk "$cache" | awk 'NR == 2 { print $4 }')
+	[ "${free_kb:-0}" -ge $((3 << 20)) ] ||
+		skip_all "less than 3 GiB free in $cache for the kernel's -dbg package"
+fi
+vmlinux=$("$here/fetch-dbg.sh" "$KPKG" "$KVER" vmlinux 2>"$work/dbg.err") ||
+	skip_all "no vmlinux with symbols: $(tail -n 1 "$work/dbg.err")"
+echo "# kernel: $KPKG $KVER (uname -r $KREL); vmlinux $vmlinux"
+
+hold=40
+params="nokaslr mvm_hold=$hold"
+free_port() {
+	local p
+	for p in $(shuf -i 20000-60000 -n 50); do
+		(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	echo 0
+}
+wait_for() { # wait_for FILE PATTERN SECONDS
+	local i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+port=$(free_port)
+: >"$work/out"
+if [ "$mode" = direct ]; then
+	(cd "$work" && timeout -k 5 "$limit" "$MVM" run -k vmlinuz -i initramfs.cpio.gz \
+		-m "$mem" -c "$cpus" -p "$params" --gdb "127.0.0.1:$port" \
+		</dev/null >"$work/out" 2>"$work/mvm.err"; echo "@@mvm-status $?" >>"$work/out") &
+	rpid=$!
+	ready=MVM-HOLD
+else
+	mkdir -p "$work/p"
+	cp "$static_mvm" "$work/p/mvm"
+	mv "$work/vmlinuz" "$work/initramfs.cpio.gz" "$work/p/"
+	# In the nested Linux: the kernel under mvm with its stub on
+	# loopback; once /init holds, a relay from the serial port wired to
+	# $port to the stub.
+	script="cd p
+./mvm run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus -p '$params' --gdb 1234 </dev/null >console.log 2>mvm.err & pid=\$!
+i=0; while [ \$i -lt $limit ] && ! grep -q MVM-HOLD console.log; do sleep 1; i=\$((i+1)); done
+nc 127.0.0.1 1234 </dev/ttyS3 >/dev/ttyS3 & relay=\$!
+sleep 0.5; echo GDB_READY
+wait \$pid; st=\$?; sleep 2; kill \$relay 2>/dev/null
+tr -d '\r' <console.log; echo \"@@mvm-status \$st\"; cat mvm.err >&2"
+	"$top/tests/nested/run-in-kvm.sh" --timeout $((limit + hold + 120)) \
+		--serial-tcp "$port" "$work/p" -- sh -c "$script" \
+		>"$work/out" 2>"$work/mvm.err" &
+	rpid=$!
+	ready=GDB_READY
+fi
+if ! wait_for "$work/out" "$ready" "$limit"; then
+	kill $rpid 2>/dev/null
+	wait $rpid 2>/dev/null
+	diag <"$work/mvm.err"
+	skip_all "the kernel did not reach its initramfs hold within ${limit}s ($mode)"
+fi
+
+cat >"$work/cmds" <<EOF
+set pagination off
+set confirm off
+set remotetimeout 60
+target remote 127.0.0.1:$port
+echo @@bt\n
+bt 3
+info threads
+echo @@release\n
+print init_uts_ns.name.release
+echo @@pc\n
+x/i \$pc
+echo @@jiffies0\n
+print jiffies
+echo @@continuing\n
+continue
+echo @@jiffies1\n
+print jiffies
+detach
+EOF
+# gdb's Ctrl-C: SIGINT to gdb while the target runs makes it send 0x03.
+timeout 300 gdb -batch -nx -x "$work/cmds" "$vmlinux" >"$work/gdb.out" 2>&1 &
+gpid=$!
+if wait_for "$work/gdb.out" '^@@continuing' 120; then
+	sleep 4
+	kill -INT $gpid 2>/dev/null
+fi
+wait $gpid
+gst=$?
+i=0
+while kill -0 $rpid 2>/dev/null && [ $i -lt $((hold + 120)) ]; do
+	sleep 1
+	i=$((i + 1))
+done
+kill $rpid 2>/dev/null
+wait $rpid 2>/dev/null
+after() { sed -n "/^@@$1\$/{n;p;q}" "$work/gdb.out"; }
+val() { after "$1" | sed -n 's/^\$[0-9]* = //p'; }
+
+frame=$(after bt)
+if [[ $frame =~ ^#0\ +(0x[0-9a-f]+\ in\ )?[a-z_][a-z0-9_.]*\  ]]; then
+	point 1 0 "$frame"
+else
+	point 1 1 "gdb status $gst; first frame: '$frame'" "$(head -n 20 "$work/gdb.out")"
+fi
+nthreads=$(grep -cE '^[* ] +[0-9]+ +Thread [0-9]+ \(vCPU [0-9]+\)' "$work/gdb.out")
+[ "$nthreads" = "$cpus" ]
+point 2 $? "threads: $nthreads"
+rel=$(val release)
+[[ $rel == \"$KREL\"* ]]
+point 3 $? "$rel"
+pc=$(after pc)
+[[ $pc =~ ^=\>\ 0xffffffff8[0-9a-f]+\ \<[a-z_] ]]
+point 4 $? "$pc"
+j0=$(val jiffies0)
+j1=$(val jiffies1)
+if [[ $j0 =~ ^[0-9]+$ && $j1 =~ ^[0-9]+$ ]] && [ "$j1" -gt "$j0" ] &&
+	grep -q "received signal SIGINT" "$work/gdb.out"; then
+	point 5 0 "jiffies $j0 -> $j1; $(grep -m1 'received signal SIGINT' "$work/gdb.out")"
+else
+	point 5 1 "jiffies '$j0' -> '$j1'" "$(sed -n '/@@jiffies0/,$p' "$work/gdb.out")"
+fi
+st=$(sed -n 's/^@@mvm-status //p' "$work/out" | tail -n 1)
+grep -q '^MVM-BOOT-OK' "$work/out" && [ "$st" = 0 ]
+point 6 $? "mvm status ${st:-none}" "$(grep -v '^$' "$work/out" | tail -n 3)"
+echo "# gdb-linux total wall time $(elapsed "$t_start") s"
+[ $failed -eq 0 ]
