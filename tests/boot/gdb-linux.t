@@ -18,6 +18,7 @@
 # package; says SKIP with the reason otherwise.
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/wait.sh"
 
 NAMES=(
 	"gdb attaches to the running kernel: the stop is in a named kernel function"
@@ -48,22 +49,6 @@ echo "# kernel: $KPKG $KVER (uname -r $KREL); vmlinux $vmlinux"
 
 hold=40
 params="nokaslr mvm_hold=$hold"
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 50); do
-		(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-	echo 0
-}
-wait_for() { # wait_for FILE PATTERN SECONDS
-	local i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 port=$(free_port)
 : >"$work/out"
 if [ "$mode" = direct ]; then

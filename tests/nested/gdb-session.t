@@ -17,6 +17,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/../lib/wait.sh"
 guest_dir=${GUEST_DIR:-$top/build/guest}
 static=${STATIC_BUILD:-$top/build-static}
 mvm=${MVM:-$top/build/mvm}
@@ -51,25 +52,6 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 50); do
-		(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-	echo 0
-}
-
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	local i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 port=$(free_port)
 if [ "$mode" = direct ]; then

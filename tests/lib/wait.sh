@@ -1,0 +1,24 @@
+# wait.sh - small helpers for the shell tests that drive mvm in the
+# background (tests/nested/gdb-session.t, tests/boot/gdb-linux.t).
+# Sourced (bash).
+
+# free_port: a TCP port nothing listens on at 127.0.0.1 (0 if none found).
+free_port() {
+	local p
+	for p in $(shuf -i 20000-60000 -n 50); do
+		(: >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	echo 0
+}
+
+# wait_for FILE PATTERN SECONDS: until grep finds PATTERN in FILE; 1 on
+# timeout.
+wait_for() {
+	local i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
