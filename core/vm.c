@@ -878,7 +878,11 @@ static void stat_vectors(struct vm *vm, FILE *out)
 
 static void ctl_stat(void *opaque, FILE *out)
 {
-	struct vm *vm = opaque;
+	vm_stat(opaque, out);
+}
+
+void vm_stat(struct vm *vm, FILE *out)
+{
 	struct irq_router_stats rs = { 0 };
 	unsigned int i;
 

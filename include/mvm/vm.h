@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mvm/control.h"
 #include "mvm/devctx.h"
@@ -135,6 +136,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg);
 /* Run until the guest or a signal ends the VM; returns the process status. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* What `mvm stat` prints: exits per vCPU, router and MSI-X counters. */
+void vm_stat(struct vm *vm, FILE *out);
 /*
  * Ask the VM to stop.  Safe from any thread and from devices; the first
  * reason is kept.  Works on a zero-initialised struct vm (unit tests:
