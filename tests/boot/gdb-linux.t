@@ -9,7 +9,7 @@
 # print init_uts_ns.name.release and jiffies from the live kernel through
 # its page tables, x/i $pc, then `continue`, and 4 s later SIGINT to gdb,
 # which sends the stub a Ctrl-C; jiffies again (it must have advanced),
-# detach; the kernel then powers off and mvm exits 0.
+# detach; `mvm stop` then ends the VM and mvm exits 0.
 #
 # Direct mode where /dev/kvm works; otherwise mvm runs in the nested-KVM
 # harness and gdb's bytes cross a serial port of the QEMU-TCG Linux
@@ -26,7 +26,7 @@ NAMES=(
 	"print init_uts_ns.name.release reads the live kernel's memory: the running release"
 	"x/i \$pc disassembles kernel text at the stop"
 	"continue, then Ctrl-C stops it: the kernel ran in between (jiffies advanced)"
-	"detach lets the kernel finish: MVM-BOOT-OK seen, mvm exits 0"
+	"after detach the kernel runs on until mvm stop: MVM-BOOT-OK seen, mvm exits 0"
 )
 boot_begin gdb-linux
 boot_mode
@@ -47,13 +47,15 @@ vmlinux=$("$here/fetch-dbg.sh" "$KPKG" "$KVER" vmlinux 2>"$work/dbg.err") ||
 	skip_all "no vmlinux with symbols: $(tail -n 1 "$work/dbg.err")"
 echo "# kernel: $KPKG $KVER (uname -r $KREL); vmlinux $vmlinux"
 
-hold=40
+# The hold outlasts any session; `mvm stop` ends the VM once gdb is done.
+hold=300
+name=gdblinux$$
 params="nokaslr mvm_hold=$hold"
 port=$(free_port)
 : >"$work/out"
 if [ "$mode" = direct ]; then
-	(cd "$work" && timeout -k 5 "$limit" "$MVM" run -k vmlinuz -i initramfs.cpio.gz \
-		-m "$mem" -c "$cpus" -p "$params" --gdb "127.0.0.1:$port" \
+	(cd "$work" && timeout -k 5 $((limit + hold)) "$MVM" run -k vmlinuz -i initramfs.cpio.gz \
+		-m "$mem" -c "$cpus" -p "$params" --gdb "127.0.0.1:$port" --name "$name" \
 		</dev/null >"$work/out" 2>"$work/mvm.err"; echo "@@mvm-status $?" >>"$work/out") &
 	rpid=$!
 	ready=MVM-HOLD
@@ -63,13 +65,15 @@ else
 	mv "$work/vmlinuz" "$work/initramfs.cpio.gz" "$work/p/"
 	# In the nested Linux: the kernel under mvm with its stub on
 	# loopback; once /init holds, a relay from the serial port wired to
-	# $port to the stub.
+	# $port to the stub.  The relay ends when gdb detaches (the stub
+	# hangs up); then mvm stop.
 	script="cd p
-./mvm run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus -p '$params' --gdb 1234 </dev/null >console.log 2>mvm.err & pid=\$!
+./mvm run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus -p '$params' --gdb 1234 --name $name </dev/null >console.log 2>mvm.err & pid=\$!
 i=0; while [ \$i -lt $limit ] && ! grep -q MVM-HOLD console.log; do sleep 1; i=\$((i+1)); done
 nc 127.0.0.1 1234 </dev/ttyS3 >/dev/ttyS3 & relay=\$!
 sleep 0.5; echo GDB_READY
-wait \$pid; st=\$?; sleep 2; kill \$relay 2>/dev/null
+wait \$relay; sleep 1; ./mvm stop $name
+wait \$pid; st=\$?
 tr -d '\r' <console.log; echo \"@@mvm-status \$st\"; cat mvm.err >&2"
 	"$top/tests/nested/run-in-kvm.sh" --timeout $((limit + hold + 120)) \
 		--serial-tcp "$port" "$work/p" -- sh -c "$script" \
@@ -113,6 +117,7 @@ if wait_for "$work/gdb.out" '^@@continuing' 120; then
 fi
 wait $gpid
 gst=$?
+[ "$mode" = nested ] || "$MVM" stop "$name" >/dev/null 2>&1
 i=0
 while kill -0 $rpid 2>/dev/null && [ $i -lt $((hold + 120)) ]; do
 	sleep 1
