@@ -170,8 +170,29 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 		       vcpu->id, (unsigned long long)regs.rip);
 		return false;
 	}
+	if (act == EMUL_INJECT_BP) {
+		/*
+		 * #BP is a trap: the handler's frame points after int3.  RIP
+		 * first: KVM_SET_REGS drops a pending exception (x86.c,
+		 * __set_regs()), so it must not come after the injection.
+		 */
+		regs.rip += insn.len;
+		if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {
+			pr_errno(errno, "vCPU %u: KVM_SET_REGS to step over int3",
+				 vcpu->id);
+			return false;
+		}
+	}
 	err = inject_exception(vcpu, act == EMUL_INJECT_BP ? BP_VECTOR :
 							     UD_VECTOR);
+	if (err && act == EMUL_INJECT_BP) {
+		/* Put RIP back on the int3 for the register dump. */
+		regs.rip -= insn.len;
+		if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+			pr_errno(errno, "vCPU %u: KVM_SET_REGS back to the int3",
+				 vcpu->id);
+		regs.rip += insn.len;
+	}
 	if (err == -EBUSY) {
 		pr_err("vCPU %u: an event is already being delivered: not raising %s over it",
 		       vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
@@ -181,15 +202,6 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 		pr_errno(-err, "vCPU %u: KVM_SET_VCPU_EVENTS to inject %s",
 			 vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
 		return false;
-	}
-	if (act == EMUL_INJECT_BP) {
-		/* #BP is a trap: the handler's frame points after int3. */
-		regs.rip += insn.len;
-		if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {
-			pr_errno(errno, "vCPU %u: KVM_SET_REGS to step over int3",
-				 vcpu->id);
-			return false;
-		}
 	}
 	vcpu->nr_emul_handled++;
 	pr_warn_ratelimited("vCPU %u: KVM could not emulate %s at %#llx: raised %s in the guest, as the CPU would",
