@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "mvm/gdbstub.h"
@@ -1232,6 +1233,7 @@ static void *gdbstub_thread(void *arg)
 			{ .fd = g->listen_fd, .events = POLLIN },
 			{ .fd = g->wake_fd, .events = POLLIN },
 		};
+		struct timeval send_timeout = { .tv_sec = 10 };
 		int fd, one = 1;
 
 		if (wake_check(g, false) == RD_QUIT)
@@ -1250,6 +1252,10 @@ static void *gdbstub_thread(void *arg)
 		if (fd < 0)
 			continue;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* A client that stops reading must not hold this thread (and
+		 * gdbstub_destroy()'s join) forever: its sends time out. */
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
+			   sizeof(send_timeout));
 		pr_info("gdb: client connected, the VM is stopped");
 		gdbstub_serve(g, fd);
 		close(fd);
