@@ -62,7 +62,7 @@ static const char run_usage[] =
 "      --pvm-compat on|off|auto\n"
 "                        for hosts whose KVM is PVM (kernel mode emulated):\n"
 "                        hide CPUID features PVM cannot emulate, append\n"
-"                        '" "noxsave nosmap nosmep clearcpuid=141,151" "' to the\n"
+"                        '" PVM_COMPAT_CMDLINE "' to the\n"
 "                        command line, raise #UD for their instructions\n"
 "                        (default auto: on when the host is PVM; docs/pvm.md)\n"
 "  -h, --help            show this help\n"

@@ -132,27 +132,12 @@ static void dump_internal_error(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	uint32_t n = run->internal.ndata;
-	char bytes[3 * 16 + 1] = "";
 
 	pr_err("vCPU %u: KVM_EXIT_INTERNAL_ERROR suberror %u (%s)", vcpu->id,
 	       run->internal.suberror,
 	       internal_suberror(run->internal.suberror));
-	/*
-	 * For emulation failures with KVM_CAP_X86_... extended info the
-	 * kernel puts flags in data[0] and the insn length + bytes after it
-	 * (uapi kvm.h: struct kvm_run.emulation_failure).
-	 */
-	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-	    n >= 2 && (run->emulation_failure.flags &
-		       KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
-		unsigned int len = MIN(run->emulation_failure.insn_size, 15U);
-		unsigned int i, off = 0;
-
-		for (i = 0; i < len; i++)
-			off += (unsigned int)snprintf(bytes + off,
-				sizeof(bytes) - off, "%02x ",
-				run->emulation_failure.insn_bytes[i]);
-		pr_err("vCPU %u: instruction bytes: %s", vcpu->id, bytes);
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+		vcpu_print_insn(vcpu);
 	} else {
 		uint32_t i;
 

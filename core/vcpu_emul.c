@@ -98,24 +98,37 @@ static int inject_exception(struct vcpu *vcpu, unsigned int nr)
 }
 
 /*
- * PVM reports exceptions raised inside its emulator the same way, with no
- * data (ndata 0), so say what is at RIP whoever supplied the bytes.
+ * The instruction at RIP, whoever supplied its bytes: PVM reports
+ * exceptions raised inside its emulator as emulation failures with no data
+ * (ndata 0), so without KVM's copy they are read through the page tables.
  */
-static void print_insn(struct vcpu *vcpu, uint64_t rip, const uint8_t *b,
-		       size_t n)
+void vcpu_print_insn(struct vcpu *vcpu)
 {
+	struct kvm_run *run = vcpu->run;
+	bool from_kvm = run->internal.ndata >= 2 &&
+		(run->emulation_failure.flags &
+		 KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES);
 	char hex[3 * 15 + 1] = "";
-	size_t i, off = 0;
+	struct kvm_regs regs;
+	uint8_t b[15];
+	size_t i, n, off = 0;
 
-	for (i = 0; i < n && i < 15; i++)
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0) {
+		pr_errno(errno, "vCPU %u: KVM_GET_REGS for the instruction",
+			 vcpu->id);
+		return;
+	}
+	n = insn_bytes(vcpu, regs.rip, b, sizeof(b));
+	for (i = 0; i < n; i++)
 		off += (size_t)snprintf(hex + off, sizeof(hex) - off, "%02x ",
 					b[i]);
 	if (n)
-		pr_err("vCPU %u: bytes at rip %#llx: %s", vcpu->id,
-		       (unsigned long long)rip, hex);
+		pr_err("vCPU %u: instruction bytes at rip %#llx (%s): %s",
+		       vcpu->id, (unsigned long long)regs.rip,
+		       from_kvm ? "from KVM" : "read from guest memory", hex);
 	else
 		pr_err("vCPU %u: cannot read the instruction at rip %#llx",
-		       vcpu->id, (unsigned long long)rip);
+		       vcpu->id, (unsigned long long)regs.rip);
 }
 
 bool vcpu_emulation_failure(struct vcpu *vcpu)
@@ -146,7 +159,7 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 	n = insn_bytes(vcpu, regs.rip, bytes, sizeof(bytes));
 	act = emul_decide(bytes, n, vm->cfg.pvm_compat, &insn);
 	if (act == EMUL_STOP) {
-		print_insn(vcpu, regs.rip, bytes, n);
+		/* The caller dumps the instruction and the registers. */
 		if (insn.name)
 			pr_err("vCPU %u: KVM cannot emulate %s at %#llx and the guest was told its CPU has it (--pvm-compat hides it)",
 			       vcpu->id, insn.name, regs.rip);

@@ -24,12 +24,12 @@
 #include "mvm/console.h"
 #include "mvm/embedded_guest.h"
 #include "mvm/gdbstub.h"
-#include "mvm/pvm.h"
 #include "mvm/i8042.h"
 #include "mvm/debug_exit.h"
 #include "mvm/layout.h"
 #include "mvm/mptable.h"
 #include "mvm/pci.h"
+#include "mvm/pvm.h"
 #include "mvm/rtc.h"
 #include "mvm/serial.h"
 #include "mvm/tap.h"
@@ -563,7 +563,7 @@ static int vm_firmware_tables(struct vm *vm)
 static int build_cmdline(const struct vm_config *cfg, char **out)
 {
 	const char *p = cfg->params ? cfg->params : "";
-	const char *compat = cfg->pvm_compat ? pvm_compat_cmdline : "";
+	const char *compat = cfg->pvm_compat ? PVM_COMPAT_CMDLINE : "";
 	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(compat) + 1 +
 		     strlen(p) + 1;
 
@@ -934,7 +934,6 @@ static void dump_bus(struct iobus *bus, FILE *out)
 	pthread_rwlock_unlock(&bus->lock);
 }
 
-/* Registers need the vCPU out of KVM_RUN: pause around the reads. */
 /* The bytes at RIP through the guest's own page tables (docs/pvm.md). */
 static void debug_code(struct vcpu *vcpu, uint64_t rip, FILE *out)
 {
@@ -947,6 +946,7 @@ static void debug_code(struct vcpu *vcpu, uint64_t rip, FILE *out)
 	fprintf(out, "%s\n", n ? "" : " unreadable (rip not mapped to RAM)");
 }
 
+/* Registers need the vCPU out of KVM_RUN: pause around the reads. */
 static void debug_vcpus(struct vm *vm, FILE *out)
 {
 	bool paused_here = vm_pause(vm) == 0;

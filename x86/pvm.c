@@ -37,9 +37,6 @@ static const struct hidden_feature hidden[] = {
 	F_CX16, F_POPCNT, F_XSAVE, F_OSXSAVE, F_SMEP, F_SMAP,
 };
 
-const char pvm_compat_cmdline[] =
-	"noxsave nosmap nosmep clearcpuid=141,151";
-
 static bool module_loaded(const char *sysfs, const char *name)
 {
 	char path[PATH_MAX];

@@ -44,9 +44,9 @@ int pvm_compat_parse(const char *val, enum pvm_compat_mode *mode);
  * Kernel command-line options that keep Linux off the instructions PVM's
  * emulator cannot run (the features hidden by pvm_cpuid_hide()).
  */
-extern const char pvm_compat_cmdline[];
+#define PVM_COMPAT_CMDLINE	"noxsave nosmap nosmep clearcpuid=141,151"
 
-/* Clear the features of pvm_compat_cmdline from a guest CPUID. */
+/* Clear the features of PVM_COMPAT_CMDLINE from a guest CPUID. */
 void pvm_cpuid_hide(struct kvm_cpuid_entry2 *ent, unsigned int nent);
 
 enum emul_action {

@@ -39,6 +39,8 @@ void vcpu_dump(struct vcpu *vcpu);
  * include/mvm/pvm.h).  True when handled and the vCPU may run on.
  */
 bool vcpu_emulation_failure(struct vcpu *vcpu);
+/* Print the bytes at RIP after an emulation failure (core/vcpu_emul.c). */
+void vcpu_print_insn(struct vcpu *vcpu);
 /*
  * Copy guest-virtual memory at gva as the vCPU sees it now (KVM_TRANSLATE
  * page by page; guest RAM only).  Returns the bytes copied: short at the

@@ -78,9 +78,9 @@ static void test_cpuid_hide(void)
 	is_int(e[1].ebx, 0xffffffffu & ~((1u << 7) | (1u << 20)),
 	       "leaf 7.0 EBX: SMEP, SMAP cleared");
 	is_int(e[2].ebx, 0xffffffffu, "leaf 7.1 untouched");
-	ok(strstr(pvm_compat_cmdline, "noxsave") &&
-	   strstr(pvm_compat_cmdline, "nosmap") &&
-	   strstr(pvm_compat_cmdline, "clearcpuid=141,151"),
+	ok(strstr(PVM_COMPAT_CMDLINE, "noxsave") &&
+	   strstr(PVM_COMPAT_CMDLINE, "nosmap") &&
+	   strstr(PVM_COMPAT_CMDLINE, "clearcpuid=141,151"),
 	   "cmdline keeps Linux off xsave, clac/stac, cmpxchg16b, popcnt");
 }
 
