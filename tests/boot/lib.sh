@@ -18,8 +18,8 @@
 #                           stderr) and $status (mvm's, or "none"); each
 #                           FILE is mvm's copy afterwards, in $work/back/.
 #                           Nested mode retries once, announced, when
-#                           MARKER is missing (a QEMU-TCG nested-KVM stall,
-#                           see boot-test.t).
+#                           MARKER is missing (a nested-KVM stall: the
+#                           known one is avoided, tests/nested/README.md).
 #
 # Environment: MVM (direct), STATIC_MVM (nested, default build-static/mvm),
 # MVM_BOOT_TEST_MODE (auto, direct, nested), MVM_BOOT_MEM (MiB, 512),
@@ -148,7 +148,7 @@ boot_run() { # boot_run MARKER PARAMS [MVM_ARG...] [-- FILE...]
 		grep -q -- "$marker" "$work/out" && break
 		[ $attempt = 1 ] || break
 		echo "# nested attempt 1 did not reach the marker (status $hst); last console line: $(tr -d '\r' <"$work/out" | grep -v '^@@' | tail -n 1)"
-		echo "# retrying once (nested-KVM stall, not counted as a pass of attempt 1)"
+		echo "# retrying once (nested-KVM stall?, not counted as a pass of attempt 1)"
 	done
 	local run_wall
 	run_wall=$(elapsed "$t0")

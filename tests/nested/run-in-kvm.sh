@@ -37,6 +37,11 @@
 #   MVM_NESTED_REFRESH     if set, re-resolve the kernel package via apt (else a cached one is used)
 #   MVM_NESTED_CPU         QEMU -cpu value (default "max": has svm, npt, vgif under TCG)
 #   MVM_NESTED_NO_INSTALL  if set, never run apt-get install for missing host tools
+#   MVM_NESTED_TCG_THREAD  QEMU's TCG threading: "multi" (default, fast) or "single" (slow
+#                          for SMP Linux, but immune to the stale-int3 stall that MTTCG
+#                          shows when the L1 kernel patches its code: tests/nested/README.md)
+#   MVM_NESTED_MONITOR     if set, a QEMU HMP monitor listens on this UNIX socket path
+#                          (to look at a stalled run: `info registers -a`, `info cpus`)
 set -euo pipefail
 
 prog=run-in-kvm
@@ -252,11 +257,12 @@ cat "$kdir/base.cpio.gz" "$work/payload.cpio.gz" >"$work/initrd.gz"
 : >"$work/stdout"
 : >"$work/stderr"
 cpu=${MVM_NESTED_CPU:-max}
+tcg_thread=${MVM_NESTED_TCG_THREAD:-multi}
 log "booting: qemu-system-x86_64 -accel tcg -cpu $cpu -smp $cpus -m $mem"
 # `timeout` is only a safety net in case this script is SIGKILLed; the loop below enforces
 # --timeout itself.
 timeout -k 5 $((timeout_s + 10)) qemu-system-x86_64 \
-    -accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "$mem" \
+    -accel tcg,thread="$tcg_thread" -cpu "$cpu" -smp "$cpus" -m "$mem" \
     -nodefaults -no-user-config -display none -no-reboot -nic none \
     -kernel "$kdir/vmlinuz" -initrd "$work/initrd.gz" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic 8250.nr_uarts=4 tsc=reliable" \
@@ -265,6 +271,7 @@ timeout -k 5 $((timeout_s + 10)) qemu-system-x86_64 \
     -chardev file,id=err,path="$work/stderr" -serial chardev:err \
     ${serial_tcp:+-chardev socket,id=aux,host=127.0.0.1,port=$serial_tcp,server=on,wait=off} \
     ${serial_tcp:+-serial chardev:aux} \
+    ${MVM_NESTED_MONITOR:+-monitor unix:$MVM_NESTED_MONITOR,server=on,wait=off} \
     </dev/null >"$work/qemu.log" 2>&1 &
 qpid=$!
 # Stream payload output as it arrives.
