@@ -109,9 +109,13 @@ print jiffies
 detach
 EOF
 # gdb's Ctrl-C: SIGINT to gdb while the target runs makes it send 0x03.
+t_gdb=$(date +%s.%N)
 timeout 300 gdb -batch -nx -x "$work/cmds" "$vmlinux" >"$work/gdb.out" 2>&1 &
 gpid=$!
-if wait_for "$work/gdb.out" '^@@continuing' 120; then
+# gdb reads vmlinux's DWARF (~280 MB) first: give it the whole limit.
+sigint="no SIGINT sent: gdb never printed @@continuing in ${limit}s"
+if wait_for "$work/gdb.out" '^@@continuing' "$limit"; then
+	sigint="SIGINT sent $(elapsed "$t_gdb") s after gdb started"
 	sleep 4
 	kill -INT $gpid 2>/dev/null
 fi
@@ -149,7 +153,9 @@ if [[ $j0 =~ ^[0-9]+$ && $j1 =~ ^[0-9]+$ ]] && [ "$j1" -gt "$j0" ] &&
 	grep -q "received signal SIGINT" "$work/gdb.out"; then
 	point 5 0 "jiffies $j0 -> $j1; $(grep -m1 'received signal SIGINT' "$work/gdb.out")"
 else
-	point 5 1 "jiffies '$j0' -> '$j1'" "$(sed -n '/@@jiffies0/,$p' "$work/gdb.out")"
+	point 5 1 "jiffies '$j0' -> '$j1'; gdb status $gst; $sigint" \
+		"$(sed -n '/@@jiffies0/,$p' "$work/gdb.out" | tail -n 20)" \
+		"$(tail -n 5 "$work/mvm.err")"
 fi
 st=$(sed -n 's/^@@mvm-status //p' "$work/out" | tail -n 1)
 grep -q '^MVM-BOOT-OK' "$work/out" && [ "$st" = 0 ]

@@ -41,7 +41,14 @@ point() { # point NUM STATUS(0 ok, 1 not ok, 2 skip) [DIAG...]; skip: first DIAG
 		echo "not ok $n - ${NAMES[$((n - 1))]}"
 		failed=$((failed + 1))
 	fi
-	[ $# -eq 0 ] || printf '%s\n' "$@" | grep -v '^$' | diag
+	[ $# -eq 0 ] && return
+	# A failure's diagnostics go to stderr too: prove shows stderr
+	# without -v, so a CI log says why.
+	if [ "$st" -eq 1 ]; then
+		printf '%s\n' "$@" | grep -v '^$' | diag >&2
+	else
+		printf '%s\n' "$@" | grep -v '^$' | diag
+	fi
 }
 
 skip_all() { # skip_all REASON: nothing could be booted on this host
@@ -147,8 +154,10 @@ boot_run() { # boot_run MARKER PARAMS [MVM_ARG...] [-- FILE...]
 		hst=$?
 		grep -q -- "$marker" "$work/out" && break
 		[ $attempt = 1 ] || break
-		echo "# nested attempt 1 did not reach the marker (status $hst); last console line: $(tr -d '\r' <"$work/out" | grep -v '^@@' | tail -n 1)"
-		echo "# retrying once (nested-KVM stall?, not counted as a pass of attempt 1)"
+		{
+			echo "# nested attempt 1 did not reach the marker (status $hst); last console line: $(tr -d '\r' <"$work/out" | grep -v '^@@' | tail -n 1)"
+			echo "# retrying once (nested-KVM stall?, not counted as a pass of attempt 1)"
+		} | tee /dev/stderr
 	done
 	local run_wall
 	run_wall=$(elapsed "$t0")

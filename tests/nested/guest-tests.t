@@ -66,7 +66,7 @@ for attempt in 1 2; do
 		"$payload/p" -- sh -c "$script" >"$out" 2>"$payload/err"
 	st=$?
 	[ $st -eq 124 ] && [ $attempt = 1 ] || break
-	echo "# nested run timed out (stall?) after: $(grep '^@@begin' "$out" | tail -n 1); retrying once"
+	echo "# nested run timed out (stall?) after: $(grep '^@@begin' "$out" | tail -n 1); retrying once" >&2
 done
 if [ $st -ge 124 ] && ! grep -q '^@@begin' "$out"; then
 	echo "1..0 # SKIP nested KVM unavailable: $(tail -n 1 "$payload/err")"
@@ -77,6 +77,7 @@ n=0
 failed=0
 for t in $tests mvm-run mvm-mbox mvm-control; do
 	n=$((n + 1))
+	failed_before=$failed
 	body=$(sed -n "/^@@begin $t\$/,/^@@end $t /p" "$out")
 	end=$(printf '%s\n' "$body" | sed -n "s/^@@end $t //p")
 	plan=$(printf '%s\n' "$body" | sed -n 's/^1\.\.\([0-9]*\).*/\1/p')
@@ -148,11 +149,17 @@ for t in $tests mvm-run mvm-mbox mvm-control; do
 		echo "not ok $n - $t under nested KVM (status ${end:-none}, $oks ok, $bad not ok, plan ${plan:-none})"
 		failed=$((failed + 1))
 	fi
-	printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /'
+	# A failed program's output also goes to stderr, which prove shows
+	# without -v (a CI log then says why).
+	if [ $failed -ne $failed_before ]; then
+		printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /' >&2
+	else
+		printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /'
+	fi
 done
 if [ $st -ne 0 ]; then
-	echo "# run-in-kvm exit status $st"
-	sed 's/^/#   /' "$payload/err" | tail -n 5
+	echo "# run-in-kvm exit status $st" >&2
+	sed 's/^/#   /' "$payload/err" | tail -n 5 >&2
 fi
 echo "1..$n"
 [ $failed -eq 0 ]
