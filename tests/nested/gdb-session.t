@@ -75,6 +75,10 @@ nc 127.0.0.1 1234 </dev/ttyS3 >/dev/ttyS3 & relay=$!
 sleep 0.5; echo GDB_READY
 wait $pid; st=$?; sleep 2; kill $relay 2>/dev/null
 echo "mvm-exit=$st"; cat /tmp/mvm.err >&2'
+	# One TCG thread: the tiny guest does not need two, and QEMU's
+	# multi-threaded TCG can stall the nested Linux when KVM repatches
+	# it at VM create/destroy (tests/nested/README.md).
+	MVM_NESTED_TCG_THREAD=${MVM_NESTED_TCG_THREAD:-single} \
 	"$here/run-in-kvm.sh" --timeout "${MVM_NESTED_TIMEOUT:-300}" \
 		--serial-tcp "$port" "$work/p" -- sh -c "$script" \
 		>"$work/mvm.out" 2>"$work/mvm.err" &
