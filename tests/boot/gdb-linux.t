@@ -109,8 +109,12 @@ print jiffies
 detach
 EOF
 # gdb's Ctrl-C: SIGINT to gdb while the target runs makes it send 0x03.
+# Exactly one SIGINT: a second one before the stop reply arrives makes
+# gdb give up on the target ("Disconnected from target"), and plain
+# `timeout` passes a signal on twice, to its child and to its process
+# group; --foreground passes it to the child only.
 t_gdb=$(date +%s.%N)
-timeout 300 gdb -batch -nx -x "$work/cmds" "$vmlinux" >"$work/gdb.out" 2>&1 &
+timeout --foreground 300 gdb -batch -nx -x "$work/cmds" "$vmlinux" >"$work/gdb.out" 2>&1 &
 gpid=$!
 # gdb reads vmlinux's DWARF (~280 MB) first: give it the whole limit.
 sigint="no SIGINT sent: gdb never printed @@continuing in ${limit}s"

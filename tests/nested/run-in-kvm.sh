@@ -40,6 +40,8 @@
 #   MVM_NESTED_TCG_THREAD  QEMU's TCG threading: "multi" (default, fast) or "single" (slow
 #                          for SMP Linux, but immune to the stale-int3 stall that MTTCG
 #                          shows when the L1 kernel patches its code: tests/nested/README.md)
+#   MVM_NESTED_NO_HOLD     if set, do not start kvm-hold (the idle VM that keeps L1's KVM
+#                          static keys from flipping; see kvm-hold.c)
 #   MVM_NESTED_MONITOR     if set, a QEMU HMP monitor listens on this UNIX socket path
 #                          (to look at a stalled run: `info registers -a`, `info cpus`)
 set -euo pipefail
@@ -189,6 +191,23 @@ if [[ -z $kdir ]]; then
 fi
 echo "$(basename "$kdir")" >"$cache/current"
 
+# ---------------------------------------------------------------- kvm-hold (cached by source hash)
+# A static helper the guest's init starts before the payload (kvm-hold.c says why).  Without
+# gcc the run goes on without it.
+hold_bin=
+if [[ -z ${MVM_NESTED_NO_HOLD:-} ]]; then
+    hold_src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/kvm-hold.c
+    hold_bin=$cache/kvm-hold-$(sha256sum "$hold_src" | cut -c1-16)
+    if [[ ! -x $hold_bin ]]; then
+        if gcc -static -O2 -o "$hold_bin.tmp" "$hold_src" >"$cache/kvm-hold.log" 2>&1; then
+            mv "$hold_bin.tmp" "$hold_bin"
+        else
+            echo "$prog: warning: cannot build kvm-hold (see $cache/kvm-hold.log); running without it" >&2
+            hold_bin=
+        fi
+    fi
+fi
+
 # ---------------------------------------------------------------- per-run payload initramfs
 work=$(mktemp -d "${TMPDIR:-/tmp}/mvm-nested.XXXXXX")
 qpid=
@@ -202,6 +221,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 mkdir -p "$work/root/payload" "$work/root/mvm"
+[[ -z $hold_bin ]] || cp "$hold_bin" "$work/root/mvm/kvm-hold"
 # /init lives in the per-run archive (not the cached base) so edits here take effect at once.
 cat >"$work/root/init" <<'INIT'
 #!/bin/busybox sh
@@ -227,6 +247,12 @@ if [ ! -c /dev/kvm ]; then
     fin 125
 fi
 chmod 666 /dev/kvm
+if [ -x /mvm/kvm-hold ]; then
+    /mvm/kvm-hold >/tmp/kvm-hold.log 2>&1 &
+    i=0
+    while ! grep -q holding /tmp/kvm-hold.log && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    grep -q holding /tmp/kvm-hold.log || echo "MVM_NESTED_WARN kvm-hold: $(cat /tmp/kvm-hold.log)"
+fi
 echo "MVM_NESTED_KVM_READY $(cut -d' ' -f1 /proc/uptime)"
 for t in /dev/ttyS1 /dev/ttyS2 /dev/ttyS3; do stty -F $t raw -echo 2>/dev/null; done
 [ -f /mvm/cmd ] || { echo "MVM_NESTED_FAIL no payload command in initramfs"; fin 125; }
