@@ -42,7 +42,7 @@ point() { # point NUM STATUS(0 ok, 1 not ok, 2 skip) [DIAG...]; skip: first DIAG
 		failed=$((failed + 1))
 	fi
 	[ $# -eq 0 ] && return
-	# A failure's diagnostics go to stderr too: prove shows stderr
+	# A failure's diagnostics go to stderr instead: prove shows stderr
 	# without -v, so a CI log says why.
 	if [ "$st" -eq 1 ]; then
 		printf '%s\n' "$@" | grep -v '^$' | diag >&2
@@ -154,11 +154,14 @@ boot_run() { # boot_run MARKER PARAMS [MVM_ARG...] [-- FILE...]
 		hst=$?
 		grep -q -- "$marker" "$work/out" && break
 		[ $attempt = 1 ] || break
-		{
-			echo "# nested attempt 1 did not reach the marker (status $hst); last console line: $(tr -d '\r' <"$work/out" | grep -v '^@@' | tail -n 1)"
-			echo "# retrying once (nested-KVM stall?, not counted as a pass of attempt 1)"
-		} | tee /dev/stderr
+		msg="# nested attempt 1 did not reach the marker (status $hst); last console line: $(tr -d '\r' <"$work/out" | grep -v '^@@' | tail -n 1)
+# retrying once (nested-KVM stall?, not counted as a pass of attempt 1)"
+		# In the TAP stream and on stderr (prove shows it without -v).
+		printf '%s\n' "$msg"
+		printf '%s\n' "$msg" >&2
 	done
+	# The harness's warnings (e.g. kvm-hold could not be built) on stderr.
+	grep '^run-in-kvm: warning' "$work/harness.err" >&2 || true
 	local run_wall
 	run_wall=$(elapsed "$t0")
 	tr -d '\r' <"$work/out" >"$work/out.txt"

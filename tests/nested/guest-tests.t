@@ -68,6 +68,8 @@ for attempt in 1 2; do
 	[ $st -eq 124 ] && [ $attempt = 1 ] || break
 	echo "# nested run timed out (stall?) after: $(grep '^@@begin' "$out" | tail -n 1); retrying once" >&2
 done
+# The harness's warnings (e.g. kvm-hold could not be built) on stderr.
+grep '^run-in-kvm: warning' "$payload/err" >&2
 if [ $st -ge 124 ] && ! grep -q '^@@begin' "$out"; then
 	echo "1..0 # SKIP nested KVM unavailable: $(tail -n 1 "$payload/err")"
 	exit 0
@@ -149,8 +151,8 @@ for t in $tests mvm-run mvm-mbox mvm-control; do
 		echo "not ok $n - $t under nested KVM (status ${end:-none}, $oks ok, $bad not ok, plan ${plan:-none})"
 		failed=$((failed + 1))
 	fi
-	# A failed program's output also goes to stderr, which prove shows
-	# without -v (a CI log then says why).
+	# A failed program's output goes to stderr instead, which prove
+	# shows without -v (a CI log then says why).
 	if [ $failed -ne $failed_before ]; then
 		printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /' >&2
 	else

@@ -13,7 +13,10 @@
  *   - apic_sw_disabled (arch/x86/kvm/lapic.c): raised for every new
  *     in-kernel LAPIC until its guest software-enables it.
  * This VM has an in-kernel irqchip and one vCPU that never runs, so both
- * stay on for the whole run and test VMs coming and going flip nothing.
+ * stay on for the whole run, and test VMs with an in-kernel irqchip (all
+ * of mvm's) flip neither.  Not covered: kvm_has_noapic_vcpu (a vCPU
+ * without an in-kernel LAPIC, as in kvm_smoke.c's real-mode VM) and
+ * apic_hw_disabled (a guest clearing APICBASE.EN).
  * (It also keeps kvm_usage_count above 0: SVM is not switched on and off
  * on every CPU for each test VM.)
  */
@@ -36,12 +39,12 @@ int main(void)
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
 		return fail("kvm-hold: open /dev/kvm");
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0UL);
 	if (vm < 0)
 		return fail("kvm-hold: KVM_CREATE_VM");
-	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
+	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0UL) < 0)
 		return fail("kvm-hold: KVM_CREATE_IRQCHIP");
-	if (ioctl(vm, KVM_CREATE_VCPU, 0) < 0)
+	if (ioctl(vm, KVM_CREATE_VCPU, 0UL) < 0)
 		return fail("kvm-hold: KVM_CREATE_VCPU");
 	printf("kvm-hold: holding\n");
 	fflush(stdout);

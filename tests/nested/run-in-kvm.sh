@@ -38,8 +38,8 @@
 #   MVM_NESTED_CPU         QEMU -cpu value (default "max": has svm, npt, vgif under TCG)
 #   MVM_NESTED_NO_INSTALL  if set, never run apt-get install for missing host tools
 #   MVM_NESTED_TCG_THREAD  QEMU's TCG threading: "multi" (default, fast) or "single" (slow
-#                          for SMP Linux, but immune to the stale-int3 stall that MTTCG
-#                          shows when the L1 kernel patches its code: tests/nested/README.md)
+#                          for SMP Linux; the stale-int3 stall that MTTCG shows when the L1
+#                          kernel patches its code was not seen with it: tests/nested/README.md)
 #   MVM_NESTED_NO_HOLD     if set, do not start kvm-hold (the idle VM that keeps L1's KVM
 #                          static keys from flipping; see kvm-hold.c)
 #   MVM_NESTED_MONITOR     if set, a QEMU HMP monitor listens on this UNIX socket path
@@ -150,6 +150,7 @@ if [[ -z $kdir ]]; then
             apt-get update -q >"$cache/apt-update.log" 2>&1 || true
             _MVM_NESTED_UPDATED=1 exec "$0" --timeout "$timeout_s" --cpus "$cpus" --mem "$mem" \
                 $([[ $keep == 1 ]] && echo --keep) $([[ $verbose == 1 ]] && echo -v) \
+                ${serial_tcp:+--serial-tcp "$serial_tcp"} \
                 "${files[@]}" -- "$@"
         fi
         die 125 "cannot find a Debian kernel package (${kpkg:-linux-image-*-cloud-amd64}); run apt-get update or set MVM_NESTED_KERNEL_PKG"
@@ -195,13 +196,24 @@ echo "$(basename "$kdir")" >"$cache/current"
 # A static helper the guest's init starts before the payload (kvm-hold.c says why).  Without
 # gcc the run goes on without it.
 hold_bin=
-if [[ -z ${MVM_NESTED_NO_HOLD:-} ]]; then
-    hold_src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/kvm-hold.c
+hold_src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/kvm-hold.c
+if [[ -n ${MVM_NESTED_NO_HOLD:-} ]]; then
+    :
+elif [[ ! -f $hold_src ]]; then
+    echo "$prog: warning: $hold_src is missing; running without kvm-hold" >&2
+else
     hold_bin=$cache/kvm-hold-$(sha256sum "$hold_src" | cut -c1-16)
     if [[ ! -x $hold_bin ]]; then
-        if gcc -static -O2 -o "$hold_bin.tmp" "$hold_src" >"$cache/kvm-hold.log" 2>&1; then
-            mv "$hold_bin.tmp" "$hold_bin"
+        # Each run builds into its own file: concurrent runs never see a
+        # half-written binary, and the last rename wins.
+        tmp_hold=$(mktemp "$cache/.kvm-hold.XXXXXX")
+        if gcc -std=gnu11 -Wall -Wextra -Werror -static -O2 -o "$tmp_hold" "$hold_src" \
+            >"$tmp_hold.log" 2>&1; then
+            mv -f "$tmp_hold" "$hold_bin"
+            rm -f "$tmp_hold.log"
         else
+            mv -f "$tmp_hold.log" "$cache/kvm-hold.log"
+            rm -f "$tmp_hold"
             echo "$prog: warning: cannot build kvm-hold (see $cache/kvm-hold.log); running without it" >&2
             hold_bin=
         fi
@@ -284,6 +296,8 @@ cat "$kdir/base.cpio.gz" "$work/payload.cpio.gz" >"$work/initrd.gz"
 : >"$work/stderr"
 cpu=${MVM_NESTED_CPU:-max}
 tcg_thread=${MVM_NESTED_TCG_THREAD:-multi}
+[[ $tcg_thread == multi || $tcg_thread == single ]] ||
+    die 125 "bad MVM_NESTED_TCG_THREAD '$tcg_thread' (multi or single)"
 log "booting: qemu-system-x86_64 -accel tcg -cpu $cpu -smp $cpus -m $mem"
 # `timeout` is only a safety net in case this script is SIGKILLed; the loop below enforces
 # --timeout itself.
@@ -334,6 +348,8 @@ done_t=$(sed -n 's/^MVM_NESTED_PAYLOAD_DONE //p' <<<"$con" | head -n1)
 end_ts=$(date +%s.%N)
 log "guest uptime at init: ${boot_t:-?} s, /dev/kvm ready: ${ready_t:-?} s, payload done: ${done_t:-?} s; host wall: $(awk "BEGIN{printf \"%.1f\", $end_ts - $start_ts}") s"
 
+# The guest's warnings (kvm-hold could not start) go to our stderr.
+sed -n 's/^MVM_NESTED_WARN /'"$prog"': warning: /p' <<<"$con" >&2
 rc=$(sed -n 's/^MVM_NESTED_EXIT=\([0-9]*\)$/\1/p' <<<"$con" | tail -n1)
 if [[ -n $rc ]]; then
     fail=$(sed -n 's/^MVM_NESTED_FAIL //p' <<<"$con" | head -n1)
