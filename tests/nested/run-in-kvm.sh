@@ -81,6 +81,9 @@ done
 [[ $# -gt 0 ]] || die 125 "no COMMAND given (usage: $0 [--timeout SECS] FILES... -- COMMAND ARGS)"
 [[ $timeout_s =~ ^[0-9]+$ && $timeout_s -gt 0 ]] || die 125 "bad --timeout '$timeout_s'"
 [[ -z $serial_tcp || $serial_tcp =~ ^[0-9]+$ ]] || die 125 "bad --serial-tcp '$serial_tcp'"
+tcg_thread=${MVM_NESTED_TCG_THREAD:-multi}
+[[ $tcg_thread == multi || $tcg_thread == single ]] ||
+    die 125 "bad MVM_NESTED_TCG_THREAD '$tcg_thread' (multi or single)"
 for f in "${files[@]}"; do
     [[ -e $f ]] || die 125 "no such file or directory: $f"
 done
@@ -295,9 +298,6 @@ cat "$kdir/base.cpio.gz" "$work/payload.cpio.gz" >"$work/initrd.gz"
 : >"$work/stdout"
 : >"$work/stderr"
 cpu=${MVM_NESTED_CPU:-max}
-tcg_thread=${MVM_NESTED_TCG_THREAD:-multi}
-[[ $tcg_thread == multi || $tcg_thread == single ]] ||
-    die 125 "bad MVM_NESTED_TCG_THREAD '$tcg_thread' (multi or single)"
 log "booting: qemu-system-x86_64 -accel tcg -cpu $cpu -smp $cpus -m $mem"
 # `timeout` is only a safety net in case this script is SIGKILLed; the loop below enforces
 # --timeout itself.

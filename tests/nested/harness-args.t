@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# run-in-kvm.sh's bad inputs: each is refused at once (before any kernel
+# download or QEMU start) with one line naming the input, and status 125.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+n=0
+failed=0
+check() { # check DESCRIPTION EXPECTED-MESSAGE-PART ENV... -- ARGS...
+	local desc=$1 want=$2 envs=() out st
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	out=$(env ${envs[@]+"${envs[@]}"} "$here/run-in-kvm.sh" "$@" 2>&1 >/dev/null)
+	st=$?
+	n=$((n + 1))
+	if [ $st = 125 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+	   [[ $out == "run-in-kvm: "*"$want"* ]]; then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc (status $st, stderr '$out')"
+		failed=$((failed + 1))
+	fi
+}
+check "no COMMAND" "no COMMAND given" -- /dev/null
+check "--timeout not a number" "bad --timeout 'soon'" -- --timeout soon -- true
+check "--serial-tcp not a port" "bad --serial-tcp 'x'" -- --serial-tcp x -- true
+check "MVM_NESTED_TCG_THREAD neither multi nor single" \
+	"bad MVM_NESTED_TCG_THREAD 'bogus' (multi or single)" \
+	MVM_NESTED_TCG_THREAD=bogus -- -- true
+check "a payload file that does not exist" \
+	"no such file or directory: /nonexistent/x" -- /nonexistent/x -- true
+echo "1..$n"
+[ $failed -eq 0 ]
