@@ -48,19 +48,22 @@ size_t vcpu_read_virt(struct vcpu *vcpu, uint64_t gva, uint8_t *buf,
 	return done;
 }
 
-/*
- * The instruction's bytes: from KVM when it gives them (Linux 5.14+,
- * KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES), else read at RIP.
- */
+/* Did KVM hand over the instruction's bytes (Linux 5.14+, uapi kvm.h)? */
+static bool kvm_gave_insn(const struct kvm_run *run)
+{
+	return run->internal.ndata >= 2 &&
+	       (run->emulation_failure.flags &
+		KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
+	       run->emulation_failure.insn_size;
+}
+
+/* The instruction's bytes: KVM's copy when it gave one, else read at RIP. */
 static size_t insn_bytes(struct vcpu *vcpu, uint64_t rip, uint8_t *buf,
 			 size_t len)
 {
 	struct kvm_run *run = vcpu->run;
 
-	if (run->internal.ndata >= 2 &&
-	    (run->emulation_failure.flags &
-	     KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
-	    run->emulation_failure.insn_size) {
+	if (kvm_gave_insn(run)) {
 		size_t n = MIN((size_t)run->emulation_failure.insn_size, len);
 
 		memcpy(buf, run->emulation_failure.insn_bytes, n);
@@ -104,10 +107,6 @@ static int inject_exception(struct vcpu *vcpu, unsigned int nr)
  */
 void vcpu_print_insn(struct vcpu *vcpu)
 {
-	struct kvm_run *run = vcpu->run;
-	bool from_kvm = run->internal.ndata >= 2 &&
-		(run->emulation_failure.flags &
-		 KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES);
 	char hex[3 * 15 + 1] = "";
 	struct kvm_regs regs;
 	uint8_t b[15];
@@ -125,7 +124,8 @@ void vcpu_print_insn(struct vcpu *vcpu)
 	if (n)
 		pr_err("vCPU %u: instruction bytes at rip %#llx (%s): %s",
 		       vcpu->id, (unsigned long long)regs.rip,
-		       from_kvm ? "from KVM" : "read from guest memory", hex);
+		       kvm_gave_insn(vcpu->run) ? "from KVM" :
+						   "read from guest memory", hex);
 	else
 		pr_err("vCPU %u: cannot read the instruction at rip %#llx",
 		       vcpu->id, (unsigned long long)regs.rip);
@@ -138,7 +138,9 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 	struct kvm_sregs sregs;
 	struct emul_insn insn;
 	enum emul_action act;
+	const char *exc;
 	uint8_t bytes[15];
+	uint64_t at;
 	size_t n;
 	int err;
 
@@ -183,13 +185,15 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 		       vcpu->id, (unsigned long long)regs.rip);
 		return false;
 	}
+	at = regs.rip;
+	exc = act == EMUL_INJECT_BP ? "#BP" : "#UD";
 	if (act == EMUL_INJECT_BP) {
 		/*
 		 * #BP is a trap: the handler's frame points after int3.  RIP
 		 * first: KVM_SET_REGS drops a pending exception (x86.c,
 		 * __set_regs()), so it must not come after the injection.
 		 */
-		regs.rip += insn.len;
+		regs.rip = at + insn.len;
 		if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {
 			pr_errno(errno, "vCPU %u: KVM_SET_REGS to step over int3",
 				 vcpu->id);
@@ -200,27 +204,23 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 							     UD_VECTOR);
 	if (err && act == EMUL_INJECT_BP) {
 		/* Put RIP back on the int3 for the register dump. */
-		regs.rip -= insn.len;
+		regs.rip = at;
 		if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
 			pr_errno(errno, "vCPU %u: KVM_SET_REGS back to the int3",
 				 vcpu->id);
-		regs.rip += insn.len;
 	}
 	if (err == -EBUSY) {
 		pr_err("vCPU %u: an event is already being delivered: not raising %s over it",
-		       vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
+		       vcpu->id, exc);
 		return false;
 	}
 	if (err) {
 		pr_errno(-err, "vCPU %u: KVM_SET_VCPU_EVENTS to inject %s",
-			 vcpu->id, act == EMUL_INJECT_BP ? "#BP" : "#UD");
+			 vcpu->id, exc);
 		return false;
 	}
 	vcpu->nr_emul_handled++;
 	pr_warn_ratelimited("vCPU %u: KVM could not emulate %s at %#llx: raised %s in the guest, as the CPU would",
-			    vcpu->id, insn.name,
-			    act == EMUL_INJECT_BP ? regs.rip - insn.len :
-						    regs.rip,
-			    act == EMUL_INJECT_BP ? "#BP" : "#UD");
+			    vcpu->id, insn.name, (unsigned long long)at, exc);
 	return true;
 }

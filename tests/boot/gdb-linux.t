@@ -118,13 +118,7 @@ timeout --foreground 300 gdb -batch -nx -x "$work/cmds" "$vmlinux" >"$work/gdb.o
 gpid=$!
 # gdb reads vmlinux's DWARF (~280 MB) first: give it the whole limit.
 sigint="no SIGINT sent: gdb never printed @@continuing"
-i=0
-while [ $i -lt $((limit * 10)) ] && kill -0 $gpid 2>/dev/null &&
-	! grep -q '^@@continuing' "$work/gdb.out"; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if grep -q '^@@continuing' "$work/gdb.out"; then
+if wait_for "$work/gdb.out" '^@@continuing' "$limit" $gpid; then
 	sleep 4
 	sigint="SIGINT sent $(elapsed "$t_gdb") s after gdb started"
 	kill -INT $gpid 2>/dev/null

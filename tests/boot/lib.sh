@@ -44,11 +44,9 @@ point() { # point NUM STATUS(0 ok, 1 not ok, 2 skip) [DIAG...]; skip: first DIAG
 	[ $# -eq 0 ] && return
 	# A failure's diagnostics go to stderr instead: prove shows stderr
 	# without -v, so a CI log says why.
-	if [ "$st" -eq 1 ]; then
-		printf '%s\n' "$@" | grep -v '^$' | diag >&2
-	else
-		printf '%s\n' "$@" | grep -v '^$' | diag
-	fi
+	local fd=1
+	[ "$st" -eq 1 ] && fd=2
+	printf '%s\n' "$@" | grep -v '^$' | diag >&$fd
 }
 
 skip_all() { # skip_all REASON: nothing could be booted on this host

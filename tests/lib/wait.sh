@@ -11,12 +11,13 @@ free_port() {
 	echo 0
 }
 
-# wait_for FILE PATTERN SECONDS: until grep finds PATTERN in FILE; 1 on
-# timeout.
+# wait_for FILE PATTERN SECONDS [PID]: until grep finds PATTERN in FILE;
+# 1 on timeout, or as soon as process PID (the one writing FILE) is gone.
 wait_for() {
 	local i=0
 	while [ $i -lt $(($3 * 10)) ]; do
 		grep -q "$2" "$1" 2>/dev/null && return 0
+		[ -z "${4:-}" ] || kill -0 "$4" 2>/dev/null || return 1
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -153,11 +153,9 @@ for t in $tests mvm-run mvm-mbox mvm-control; do
 	fi
 	# A failed program's output goes to stderr instead, which prove
 	# shows without -v (a CI log then says why).
-	if [ $failed -ne $failed_before ]; then
-		printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /' >&2
-	else
-		printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /'
-	fi
+	fd=1
+	[ $failed -eq $failed_before ] || fd=2
+	printf '%s\n' "$body" | grep -v '^@@' | sed 's/^/#   /' >&$fd
 done
 if [ $st -ne 0 ]; then
 	echo "# run-in-kvm exit status $st" >&2
