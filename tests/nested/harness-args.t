@@ -27,6 +27,11 @@ check "--serial-tcp not a port" "bad --serial-tcp 'x'" -- --serial-tcp x -- true
 check "MVM_NESTED_TCG_THREAD neither multi nor single" \
 	"bad MVM_NESTED_TCG_THREAD 'bogus' (multi or single)" \
 	MVM_NESTED_TCG_THREAD=bogus -- -- true
+check "MVM_NESTED_MONITOR in a folder that does not exist" \
+	"bad MVM_NESTED_MONITOR '/nonexistent/m.sock'" \
+	MVM_NESTED_MONITOR=/nonexistent/m.sock -- -- true
+check "MVM_NESTED_MONITOR with a comma (QEMU option syntax)" \
+	"bad MVM_NESTED_MONITOR '/tmp/a,b'" MVM_NESTED_MONITOR=/tmp/a,b -- -- true
 check "a payload file that does not exist" \
 	"no such file or directory: /nonexistent/x" -- /nonexistent/x -- true
 echo "1..$n"

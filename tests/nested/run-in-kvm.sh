@@ -84,6 +84,10 @@ done
 tcg_thread=${MVM_NESTED_TCG_THREAD:-multi}
 [[ $tcg_thread == multi || $tcg_thread == single ]] ||
     die 125 "bad MVM_NESTED_TCG_THREAD '$tcg_thread' (multi or single)"
+mon=${MVM_NESTED_MONITOR:-}
+# A comma would split QEMU's -monitor option; the socket's folder must exist.
+[[ -z $mon || ( $mon != *,* && -d $(dirname "$mon") ) ]] ||
+    die 125 "bad MVM_NESTED_MONITOR '$mon' (a socket path without commas, in an existing folder)"
 for f in "${files[@]}"; do
     [[ -e $f ]] || die 125 "no such file or directory: $f"
 done
@@ -311,7 +315,7 @@ timeout -k 5 $((timeout_s + 10)) qemu-system-x86_64 \
     -chardev file,id=err,path="$work/stderr" -serial chardev:err \
     ${serial_tcp:+-chardev socket,id=aux,host=127.0.0.1,port=$serial_tcp,server=on,wait=off} \
     ${serial_tcp:+-serial chardev:aux} \
-    ${MVM_NESTED_MONITOR:+-monitor unix:$MVM_NESTED_MONITOR,server=on,wait=off} \
+    ${mon:+-monitor "unix:$mon,server=on,wait=off"} \
     </dev/null >"$work/qemu.log" 2>&1 &
 qpid=$!
 # Stream payload output as it arrives.
