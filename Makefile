@@ -25,7 +25,8 @@ BUILD	:= build
 endif
 
 # The VMM proper, as a library so tests can build VMs in-process.
-LIB_SRCS := $(wildcard core/*.c x86/*.c hw/*.c pci/*.c virtio/*.c vfio/*.c)
+LIB_SRCS := $(wildcard core/*.c debug/*.c x86/*.c hw/*.c pci/*.c virtio/*.c \
+		      block/*.c vfio/*.c vfio/host/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_guest.o
 LIB	 := $(BUILD)/libmvm.a
 MVM	 := $(BUILD)/mvm
@@ -44,9 +45,9 @@ $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 # Guests are freestanding and built the same way for every build flavour.
-include tests/guest/guest.mk
+include guest/guest.mk
 
-$(BUILD)/embedded_guest.o: x86/embedded_guest.S $(GUEST_OUT)/embedded.bzImage
+$(BUILD)/embedded_guest.o: guest/embedded_guest.S $(GUEST_OUT)/embedded.bzImage
 	@mkdir -p $(dir $@)
 	$(CC) -c -DEMBEDDED_GUEST=\"$(GUEST_OUT)/embedded.bzImage\" -o $@ $<
 

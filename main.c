@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mvm/control.h"
-#include "mvm/pvm.h"
-#include "mvm/trace.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "debug/control.h"
+#include "x86/pvm.h"
+#include "debug/trace.h"
+#include "core/util.h"
+#include "core/vm.h"
 
 #define MEM_MIN_MIB	32ULL
 #define MEM_MAX_MIB	(1ULL << 20)	/* 1 TiB */

@@ -51,7 +51,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-#include "mvm/vm.h"
+#include "core/vm.h"
 #include "lib/ucall_host.h"
 
 #define BS		4096

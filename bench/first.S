@@ -15,7 +15,7 @@ _start:				/* +0x000: 32-bit entry, unused by mvm */
 1:	hlt
 	jmp	1b
 
-	.org	0x1c0		/* boot.rst kernel_info, as tests/guest/lib/head.S */
+	.org	0x1c0		/* boot.rst kernel_info, as guest/lib/head.S */
 	.ascii	"LToP"
 	.long	16, 16, 0
 

@@ -25,9 +25,9 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-#include "mvm/vfio_pci.h"
-#include "mvm/vfio_sim.h"
-#include "mvm/vm.h"
+#include "vfio/vfio_pci.h"
+#include "vfio/vfio_sim.h"
+#include "core/vm.h"
 #include "lib/ucall_host.h"
 
 static double now_s(void)

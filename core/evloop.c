@@ -5,8 +5,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "mvm/evloop.h"
-#include "mvm/util.h"
+#include "core/evloop.h"
+#include "core/util.h"
 
 struct evloop_watch {
 	evloop_cb cb;

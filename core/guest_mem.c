@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <sys/mman.h>
 
-#include "mvm/guest_mem.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "core/guest_mem.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 int guest_mem_init(struct guest_mem *mem, uint64_t size)
 {

@@ -2,8 +2,8 @@
 /* The PIO/MMIO dispatcher: sorted ranges, binary search, no overlaps. */
 #include <stdlib.h>
 
-#include "mvm/iobus.h"
-#include "mvm/util.h"
+#include "core/iobus.h"
+#include "core/util.h"
 
 void iobus_init(struct iobus *bus, const char *name)
 {

@@ -4,10 +4,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "mvm/irq_router.h"
-#include "mvm/layout.h"
-#include "mvm/trace.h"
-#include "mvm/util.h"
+#include "core/irq_router.h"
+#include "x86/layout.h"
+#include "debug/trace.h"
+#include "core/util.h"
 
 static int real_set_gsi_routing(void *opaque, const struct kvm_irq_routing *r)
 {

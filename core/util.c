@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mvm/util.h"
+#include "core/util.h"
 
 bool log_quiet;
 

@@ -11,12 +11,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mvm/gdbstub.h"
-#include "mvm/trace.h"
-#include "mvm/util.h"
-#include "mvm/vcpu.h"
-#include "mvm/vm.h"
-#include "mvm/x86.h"
+#include "debug/gdbstub.h"
+#include "debug/trace.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "x86/x86.h"
 
 static void kick_handler(int sig)
 {

@@ -4,7 +4,7 @@
  * met an instruction it cannot run.  Under PVM that is any such
  * instruction in guest kernel mode; elsewhere mostly an MMIO access by an
  * instruction the emulator does not decode.  Where the architecture says
- * what the CPU would do, do it (include/mvm/pvm.h): int3 raises #BP (or
+ * what the CPU would do, do it (include/x86/pvm.h): int3 raises #BP (or
  * stops the guest for gdb when it is one of gdb's breakpoints), an
  * instruction of a feature hidden from the guest raises #UD.  The caller
  * reports anything else and stops the VM.
@@ -15,12 +15,12 @@
 
 #include <linux/kvm.h>
 
-#include "mvm/gdbstub.h"
-#include "mvm/guest_mem.h"
-#include "mvm/pvm.h"
-#include "mvm/util.h"
-#include "mvm/vcpu.h"
-#include "mvm/vm.h"
+#include "debug/gdbstub.h"
+#include "core/guest_mem.h"
+#include "x86/pvm.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
 
 #define BP_VECTOR	3
 #define UD_VECTOR	6

@@ -16,32 +16,31 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "mvm/absent_ports.h"
-#include "mvm/acpi.h"
-#include "mvm/acpi_pm.h"
-#include "mvm/blockdev.h"
-#include "mvm/boot.h"
-#include "mvm/console.h"
-#include "mvm/embedded_guest.h"
-#include "mvm/gdbstub.h"
-#include "mvm/i8042.h"
-#include "mvm/debug_exit.h"
-#include "mvm/layout.h"
-#include "mvm/mptable.h"
-#include "mvm/pci.h"
-#include "mvm/pvm.h"
-#include "mvm/rtc.h"
-#include "mvm/serial.h"
-#include "mvm/tap.h"
-#include "mvm/util.h"
-#include "mvm/vcpu.h"
-#include "mvm/vfio_pci.h"
-#include "mvm/vfio_sim.h"
-#include "mvm/virtio.h"
-#include "mvm/virtio_blk.h"
-#include "mvm/virtio_net.h"
-#include "mvm/vm.h"
-#include "mvm/x86.h"
+#include "hw/absent_ports.h"
+#include "x86/acpi.h"
+#include "hw/acpi_pm.h"
+#include "block/blockdev.h"
+#include "x86/boot.h"
+#include "core/term.h"
+#include "guest/embedded_guest.h"
+#include "debug/gdbstub.h"
+#include "hw/i8042.h"
+#include "hw/debug_exit.h"
+#include "x86/layout.h"
+#include "x86/mptable.h"
+#include "pci/pci.h"
+#include "x86/pvm.h"
+#include "hw/rtc.h"
+#include "hw/serial.h"
+#include "virtio/tap.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "vfio/vfio_pci.h"
+#include "virtio/virtio.h"
+#include "virtio/virtio_blk.h"
+#include "virtio/virtio_net.h"
+#include "core/vm.h"
+#include "x86/x86.h"
 
 #define KVM_API_VERSION_EXPECTED	12
 /* Addresses for VMX's real-mode helpers, just below the 4 GiB line, in
@@ -326,32 +325,14 @@ static const struct memslot_ops vm_memslot_ops = {
 static int vm_passthrough_open(struct vm *vm)
 {
 	unsigned int i;
-	int err;
 
 	vm->devctx.mem = &vm->mem;
 	for (i = 0; i < vm->cfg.nr_passthrough; i++) {
-		const char *spec = vm->cfg.passthrough[i];
-		struct vfio_host *host = vfio_host_real();
-		char bdf[32];
-
-		snprintf(bdf, sizeof(bdf), "%s", spec);
-		if (!strncmp(spec, "sim:", 4)) {
-			host = vfio_sim_create(spec + 4, bdf, sizeof(bdf));
-			if (!host)
-				return -EINVAL;
-			vm->pt_host[i] = host;
-		}
-		vm->passthrough[i] = calloc(1, sizeof(struct vfio_pci));
+		vm->passthrough[i] = vfio_pci_create(&vm->devctx,
+						     vm->cfg.passthrough[i]);
 		if (!vm->passthrough[i])
-			return -ENOMEM;
+			return -EINVAL;
 		vm->nr_passthrough = i + 1;
-		err = vfio_pci_open(vm->passthrough[i], &vm->devctx, host,
-				    bdf);
-		if (err) {
-			free(vm->passthrough[i]);
-			vm->passthrough[i] = NULL;
-			return err;
-		}
 	}
 	return 0;
 }
@@ -844,20 +825,8 @@ static void stat_vectors(struct vm *vm, FILE *out)
 	struct virtio_dev *vdevs[2 + VM_MAX_DISKS + VM_MAX_NETS];
 	unsigned int i, n = 0;
 
-	for (i = 0; i < vm->nr_passthrough; i++) {
-		struct vfio_pci *vd = vm->passthrough[i];
-		uint64_t *counts;
-		bool have;
-
-		if (!vd || !vd->has_msix || !vd->vectors.v)
-			continue;
-		counts = calloc(vd->msix.nr, sizeof(*counts));
-		have = counts &&
-		       !vfio_msix_host_irq_counts(vd, counts, vd->msix.nr);
-		msix_vectors_stat(&vd->vectors, vd->name, have ? counts : NULL,
-				  false, out);
-		free(counts);
-	}
+	for (i = 0; i < vm->nr_passthrough; i++)
+		vfio_pci_print_stat(vm->passthrough[i], out);
 	if (!vm->virtio)
 		return;
 	if (vm->virtio->rng)
@@ -905,18 +874,6 @@ void vm_stat(struct vm *vm, FILE *out)
 		(unsigned long long)rs.signal_msi_calls,
 		(unsigned long long)rs.gsis_in_use,
 		(unsigned long long)rs.gsi_alloc_failures);
-	for (i = 0; i < vm->nr_passthrough; i++) {
-		struct vfio_pci *vd = vm->passthrough[i];
-
-		if (vd)
-			fprintf(out, "%s msix set_irqs %llu enables %llu disables %llu grows %llu errors %llu\n",
-				vd->name,
-				(unsigned long long)vd->msix_stats.set_irqs,
-				(unsigned long long)vd->msix_stats.enables,
-				(unsigned long long)vd->msix_stats.disables,
-				(unsigned long long)vd->msix_stats.grows,
-				(unsigned long long)vd->msix_stats.errors);
-	}
 	stat_vectors(vm, out);
 }
 
@@ -996,48 +953,10 @@ static void debug_ioapic(struct vm *vm, FILE *out)
 	}
 }
 
-/* Guest view and host view of each passthrough vector, side by side. */
-static void debug_passthrough(struct vm *vm, FILE *out)
-{
-	unsigned int i, v;
-
-	for (i = 0; i < vm->nr_passthrough; i++) {
-		struct vfio_pci *vd = vm->passthrough[i];
-
-		if (!vd || !vd->has_msix)
-			continue;
-		pthread_mutex_lock(&vd->msix.lock);
-		fprintf(out, "%s msix guest %s%s, host %s (%s, %u vectors allocated)\n",
-			vd->name, vd->msix.enabled ? "enabled" : "disabled",
-			vd->msix.function_mask ? " function-masked" : "",
-			vd->host_msix_enabled ? "enabled" : "disabled",
-			vd->msix_dynamic ? "dynamic" : "noresize",
-			vd->host_nvec);
-		for (v = 0; v < vd->msix.nr; v++) {
-			struct msix_vector *x = &vd->vectors.v[v];
-
-			if (!x->host_live && x->gsi < 0 &&
-			    !msix_vector_data(&vd->msix, v) &&
-			    msix_vector_masked(&vd->msix, v))
-				continue;	/* untouched vector */
-			fprintf(out, "  vector %u guest addr %#llx data %#x %s%s | host %s gsi %d %s\n",
-				v, (unsigned long long)
-				msix_vector_addr(&vd->msix, v),
-				msix_vector_data(&vd->msix, v),
-				msix_vector_masked(&vd->msix, v) ? "masked" :
-								   "unmasked",
-				msix_pending(&vd->msix, v) ? " pending" : "",
-				x->host_live ? "trigger" : "no-trigger",
-				x->gsi, x->irqfd ? "irqfd" :
-				x->polled ? "polled" : "idle");
-		}
-		pthread_mutex_unlock(&vd->msix.lock);
-	}
-}
-
 static void ctl_debug(void *opaque, FILE *out)
 {
 	struct vm *vm = opaque;
+	unsigned int i;
 
 	fprintf(out, "name %s\nvcpus %u\nmemory %llu MiB\n", vm->cfg.name,
 		vm->nr_cpus, (unsigned long long)(vm->cfg.mem_size >> 20));
@@ -1045,7 +964,8 @@ static void ctl_debug(void *opaque, FILE *out)
 	debug_ioapic(vm, out);
 	dump_bus(&vm->pio, out);
 	dump_bus(&vm->mmio, out);
-	debug_passthrough(vm, out);
+	for (i = 0; i < vm->nr_passthrough; i++)
+		vfio_pci_print_debug(vm->passthrough[i], out);
 }
 
 static const struct control_ops vm_control_ops = {
@@ -1177,14 +1097,8 @@ void vm_destroy(struct vm *vm)
 		evloop_stop(&vm->loop);
 	vm_virtio_destroy(vm);
 	for (i = 0; i < vm->nr_passthrough; i++) {
-		if (vm->passthrough[i]) {
-			vfio_pci_detach(vm->passthrough[i]);
-			free(vm->passthrough[i]);
-		}
-		if (vm->pt_host[i])
-			vm->pt_host[i]->ops->destroy(vm->pt_host[i]);
+		vfio_pci_free(vm->passthrough[i]);
 		vm->passthrough[i] = NULL;
-		vm->pt_host[i] = NULL;
 	}
 	vm->nr_passthrough = 0;
 	if (vm->router_ready)

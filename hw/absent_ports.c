@@ -5,8 +5,8 @@
  * reads float high (0xff, what an empty ISA bus returns, which is how
  * drivers tell a device is absent), writes are dropped.
  */
-#include "mvm/absent_ports.h"
-#include "mvm/util.h"
+#include "hw/absent_ports.h"
+#include "core/util.h"
 
 static const struct {
 	uint16_t base, len;

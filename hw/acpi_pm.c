@@ -12,10 +12,10 @@
  * The only event is the fixed power button; the SCI is level-triggered and
  * follows PM1_STS & PM1_EN.
  */
-#include "mvm/acpi_pm.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "hw/acpi_pm.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "core/vm.h"
 
 /* Status bits that can be raised here and so can assert the SCI. */
 #define ACPI_PM1_EVENTS		ACPI_PM1_PWRBTN

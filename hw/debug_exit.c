@@ -4,10 +4,10 @@
  * (value << 1) | 1, the status is the low byte of the value as written,
  * so a test guest can report 0 for success.
  */
-#include "mvm/debug_exit.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "hw/debug_exit.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "core/vm.h"
 
 static void debug_exit_write(void *opaque, uint64_t off, const uint8_t *data,
 			     unsigned int len)

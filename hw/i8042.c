@@ -19,10 +19,10 @@
  * There is no IRQ line: replies are only read by polling the status
  * register, which is all the probe and the reset path do.
  */
-#include "mvm/i8042.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "hw/i8042.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "core/vm.h"
 
 /* Load a reply into the output buffer, as keyboard data. */
 static void i8042_reply(struct i8042 *k, uint8_t val)

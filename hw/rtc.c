@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "mvm/layout.h"
-#include "mvm/rtc.h"
-#include "mvm/util.h"
+#include "x86/layout.h"
+#include "hw/rtc.h"
+#include "core/util.h"
 
 static int64_t rtc_host_now(void)
 {

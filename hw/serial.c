@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mvm/serial.h"
-#include "mvm/util.h"
+#include "hw/serial.h"
+#include "core/util.h"
 
 struct serial {
 	pthread_mutex_t lock;

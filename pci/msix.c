@@ -7,9 +7,9 @@
  */
 #include <stdlib.h>
 
-#include "mvm/msix.h"
-#include "mvm/trace.h"
-#include "mvm/util.h"
+#include "pci/msix.h"
+#include "debug/trace.h"
+#include "core/util.h"
 
 #define MSIX_CAP_LEN	12
 

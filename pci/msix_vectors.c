@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-device vector routing table (see include/mvm/msix_vectors.h).
+ * The per-device vector routing table (see include/pci/msix_vectors.h).
  *
  * Ordering rules that keep "exactly once" true:
  * - going live: stop polling, drain the eventfd, attach the irqfd, then
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mvm/msix_vectors.h"
-#include "mvm/util.h"
+#include "pci/msix_vectors.h"
+#include "core/util.h"
 
 
 static uint64_t drain(int efd)

@@ -5,11 +5,11 @@
  * offset = bus << 20 | device << 15 | function << 12 | register), the host
  * bridge at 00:00.0, and firmware-style BAR assignment at registration.
  */
-#include "mvm/acpi.h"
-#include "mvm/layout.h"
-#include "mvm/pci.h"
-#include "mvm/trace.h"
-#include "mvm/util.h"
+#include "x86/acpi.h"
+#include "x86/layout.h"
+#include "pci/pci.h"
+#include "debug/trace.h"
+#include "core/util.h"
 
 /* A virtual host bridge: Red Hat's ID for a generic PCIe host bridge. */
 #define HOST_BRIDGE_VENDOR	0x1b36

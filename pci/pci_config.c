@@ -7,8 +7,8 @@
  * "write all ones, read back" probe returns ~(size - 1) | type bits
  * (PCI Local Bus Spec 3.0, 6.2.5.1).
  */
-#include "mvm/pci.h"
-#include "mvm/util.h"
+#include "pci/pci.h"
+#include "core/util.h"
 
 void pci_device_init(struct pci_device *dev, const char *name,
 		     uint16_t vendor, uint16_t device, uint32_t class_code)

@@ -9,8 +9,8 @@
  */
 #include <sys/mman.h>
 
-#include "mvm/util.h"
-#include "mvm/vfio_pci.h"
+#include "core/util.h"
+#include "vfio/vfio_pci.h"
 
 #define HOST_PAGE	4096ULL
 

@@ -10,8 +10,8 @@
  */
 #include <stdlib.h>
 
-#include "mvm/util.h"
-#include "mvm/vfio_pci.h"
+#include "core/util.h"
+#include "vfio/vfio_pci.h"
 
 static void virtualize(struct vfio_pci *vd, unsigned int off,
 		       unsigned int len)

@@ -10,8 +10,8 @@
  */
 #include <unistd.h>
 
-#include "mvm/util.h"
-#include "mvm/vfio_pci.h"
+#include "core/util.h"
+#include "vfio/vfio_pci.h"
 
 static void close_fd(int *fd)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mvm/vfio_pci.h"
+#include "vfio/vfio_pci.h"
 
 /* A host with 512 CPUs and 1000 IRQs writes ~6 MiB here. */
 #define PROC_INTERRUPTS_MAX	(16u << 20)

@@ -37,9 +37,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mvm/trace.h"
-#include "mvm/util.h"
-#include "mvm/vfio_pci.h"
+#include "debug/trace.h"
+#include "core/util.h"
+#include "vfio/vfio_pci.h"
 
 static struct vfio_pci *to_vd(struct msix *m)
 {

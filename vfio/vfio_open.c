@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/vfio_pci.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "vfio/vfio_pci.h"
 
 #define H(vd)	((vd)->host)
 

@@ -2,7 +2,7 @@
 /*
  * virtio-blk, the block device (virtio 1.2, 5.2): one request queue
  * (5.2.2), served synchronously on the device's I/O thread against a
- * block backend (raw or qcow2, include/mvm/blockdev.h), which is only
+ * block backend (raw or qcow2, include/block/blockdev.h), which is only
  * ever called from that thread.
  *
  * A request (5.2.6) is a 16-byte device-readable header (le32 type,
@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mvm/util.h"
-#include "mvm/virtio_blk.h"
+#include "core/util.h"
+#include "virtio/virtio_blk.h"
 
 #define BLK_ZERO_CHUNK		(64 * 1024)
 #define BLK_ZERO_IOVS		16

@@ -4,7 +4,7 @@
  * support: queue 0 is receiveq0 (host -> guest), queue 1 transmitq0
  * (guest -> host).  Linux names the port hvc0.
  *
- * Host input arrives on the console thread (core/console.c) through
+ * Host input arrives on the console thread (core/term.c) through
  * virtio_console_receive(): the bytes are buffered here and the I/O
  * thread moves them into the guest's receive buffers, so guest memory is
  * only touched on the device's I/O thread.  When the buffer is full the
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mvm/util.h"
-#include "mvm/virtio.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
 
 #define CON_RXQ			0
 #define CON_TXQ			1

@@ -31,10 +31,10 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
-#include "mvm/tap.h"
-#include "mvm/util.h"
-#include "mvm/virtio.h"
-#include "mvm/virtio_net.h"
+#include "virtio/tap.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
+#include "virtio/virtio_net.h"
 
 #define NET_QUEUE_SIZE		256
 /* 5.1.4: mac[6], status, max_virtqueue_pairs. */

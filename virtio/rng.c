@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
-#include "mvm/util.h"
-#include "mvm/virtio.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
 
 /* Bytes given per buffer at most; 5.4.6.1 lets the device write fewer. */
 #define RNG_MAX_PER_BUFFER	(64 * 1024)

@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
-#include "mvm/tap.h"
-#include "mvm/util.h"
-#include "mvm/virtio_net.h"
+#include "virtio/tap.h"
+#include "core/util.h"
+#include "virtio/virtio_net.h"
 
 #define TUN_DEV		"/dev/net/tun"
 

@@ -13,9 +13,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "mvm/trace.h"
-#include "mvm/util.h"
-#include "mvm/virtio.h"
+#include "debug/trace.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
 
 #define CAP_NOTIFY_LEN		20	/* struct virtio_pci_notify_cap */
 #define CAP_PCI_CFG_LEN		20	/* struct virtio_pci_cfg_cap */

@@ -16,8 +16,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "mvm/util.h"
-#include "mvm/virtqueue.h"
+#include "core/util.h"
+#include "virtio/virtqueue.h"
 
 #define AVAIL_FLAGS	0
 #define AVAIL_IDX	2

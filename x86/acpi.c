@@ -11,10 +11,10 @@
  * are checked at compile time.  The host is x86, so the native byte order
  * of the packed structures is the little-endian order ACPI wants.
  */
-#include "mvm/acpi.h"
-#include "mvm/acpi_pm.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/acpi.h"
+#include "hw/acpi_pm.h"
+#include "x86/layout.h"
+#include "core/util.h"
 #include "acpi_aml.h"
 
 #define ACPI_OEM_ID		"MVM   "

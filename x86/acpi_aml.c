@@ -7,7 +7,7 @@
  */
 #include <ctype.h>
 
-#include "mvm/util.h"
+#include "core/util.h"
 #include "acpi_aml.h"
 
 #define AML_ZERO_OP		0x00

@@ -8,9 +8,9 @@
  */
 #include <sys/ioctl.h>
 
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/x86.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "x86/x86.h"
 
 #define X86_CR0_PE	(1ULL << 0)
 #define X86_CR0_MP	(1ULL << 1)

@@ -4,8 +4,8 @@
  * anything else must be a bzImage (bzimage_load() explains in one line why
  * a file is neither).
  */
-#include "mvm/boot.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "core/util.h"
 
 int x86_boot_load(struct guest_mem *mem, const struct boot_config *cfg,
 		  struct boot_entry *entry)

@@ -13,9 +13,9 @@
  */
 #include <stddef.h>
 
-#include "mvm/boot.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 #define BZ_MIN_LEN		1024	/* boot sector + a setup sector */
 #define BZ_HDR_OFFSET		0x1f1

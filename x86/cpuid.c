@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
-#include "mvm/util.h"
-#include "mvm/pvm.h"
-#include "mvm/x86.h"
+#include "core/util.h"
+#include "x86/pvm.h"
+#include "x86/x86.h"
 
 #define CPUID_1_ECX_HYPERVISOR	(1U << 31)
 #define CPUID_1_EDX_HTT		(1U << 28)

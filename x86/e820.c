@@ -2,7 +2,7 @@
 /*
  * The e820 memory map handed to the guest in boot_params.e820_table
  * (arch/x86/include/uapi/asm/bootparam.h, offset 0x2d0).  It describes the
- * layout of include/mvm/layout.h and struct guest_mem, in ascending order:
+ * layout of include/x86/layout.h and struct guest_mem, in ascending order:
  *
  *   RAM       [0, EBDA_START)                 conventional memory
  *   reserved  [EBDA_START, HIGH_MEMORY_START) EBDA, VGA hole, ACPI tables
@@ -11,9 +11,9 @@
  *   reserved  [PCI_ECAM_BASE, +PCI_ECAM_SIZE) PCI ECAM (see below)
  *   RAM       [HIGH_RAM_START, +high_size)    RAM above the MMIO hole
  */
-#include "mvm/boot.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 static int e820_add(struct boot_e820_entry *map, unsigned int max,
 		    unsigned int *nr, uint64_t addr, uint64_t size,

@@ -13,9 +13,9 @@
  */
 #include <elf.h>
 
-#include "mvm/boot.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 /* Virtual base of the kernel image mapping (__START_KERNEL_map). */
 #define ELF_KERNEL_VBASE	0xffffffff80000000ULL

@@ -6,10 +6,10 @@
  * as the ACPI tables': ISA IRQ n on IOAPIC pin n except IRQ0 on pin 2, and
  * PCI INTx as pci_intx_gsi().
  */
-#include "mvm/acpi.h"
-#include "mvm/layout.h"
-#include "mvm/mptable.h"
-#include "mvm/util.h"
+#include "x86/acpi.h"
+#include "x86/layout.h"
+#include "x86/mptable.h"
+#include "core/util.h"
 
 struct mpf {
 	char signature[4];		/* "_MP_" */

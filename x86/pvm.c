@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * PVM hosts: detection, the --pvm-compat policy, and what to do with an
- * instruction KVM's emulator could not run (include/mvm/pvm.h).
+ * instruction KVM's emulator could not run (include/x86/pvm.h).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 
 #include <linux/kvm.h>
 
-#include "mvm/pvm.h"
-#include "mvm/util.h"
+#include "x86/pvm.h"
+#include "core/util.h"
 
 /*
  * The features --pvm-compat hides, each with the instruction(s) PVM's

@@ -5,9 +5,9 @@
  * format: command line, initrd placement, e820 table, RSDP pointer and the
  * loader-owned setup_header fields of Documentation/arch/x86/boot.rst.
  */
-#include "mvm/boot.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 _Static_assert(sizeof(struct boot_params) == 0x1000,
 	       "the zero page is exactly one page");

@@ -67,7 +67,7 @@ case $ban in
 *) point 1 1 "want: Linux version $KREL ...; got: ${ban:-no banner}" ;;
 esac
 
-# 2: e820 exactly as x86/e820.c builds it (include/mvm/layout.h)
+# 2: e820 exactly as x86/e820.c builds it (include/x86/layout.h)
 bytes=$((mem << 20))
 low=$((bytes < 0xc0000000 ? bytes : 0xc0000000))
 high=$((bytes - low))

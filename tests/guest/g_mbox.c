@@ -29,7 +29,7 @@
 #include "pci.h"
 #include "smp.h"
 
-/* mbox-vf, as in include/mvm/vfio_sim.h (not includable here). */
+/* mbox-vf, as in include/vfio/vfio_sim.h (not includable here). */
 #define MBOX_VENDOR		0x1234
 #define MBOX_DEVICE		0x5f10
 #define MBOX_REG_ID		0x00

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mvm/vm.h"
+#include "core/vm.h"
 #include "tap.h"
 #include "lib/ucall_host.h"
 

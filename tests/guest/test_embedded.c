@@ -6,7 +6,7 @@
  * the PCI host bridge, then power off through ACPI.
  */
 #include "guest/harness.h"
-#include "mvm/layout.h"
+#include "x86/layout.h"
 
 static void check_output(const char *how, const struct guest_run *r,
 			 unsigned int cpus)

@@ -8,7 +8,7 @@
 #include <signal.h>
 
 #include "guest/harness.h"
-#include "mvm/util.h"
+#include "core/util.h"
 
 static void *send_sigterm(void *arg)
 {

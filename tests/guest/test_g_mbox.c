@@ -11,8 +11,8 @@
  * guest saw (ucalls) and on the simulated host's counters.
  */
 #include "guest/harness.h"
-#include "mvm/vfio_pci.h"
-#include "mvm/vfio_sim.h"
+#include "vfio/vfio_pci.h"
+#include "vfio/vfio_sim.h"
 
 #define NR_VECTORS	16
 #define MASK_VECTOR	3
@@ -46,8 +46,8 @@ static void inspect_host(struct vm *vm, void *arg)
 	memset(hv, 0, sizeof(*hv));
 	hv->mmio64_base = vm->mmio64_base;
 	hv->router = vm->router.stats;
-	if (vm->nr_passthrough == 1 && vm->pt_host[0] && vm->passthrough[0]) {
-		struct vfio_host *h = vm->pt_host[0];
+	if (vm->nr_passthrough == 1 && vm->passthrough[0]->owned_host) {
+		struct vfio_host *h = vm->passthrough[0]->owned_host;
 
 		hv->have = true;
 		hv->sim = *vfio_sim_stats(h);

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "mvm/irq_router.h"
+#include "core/irq_router.h"
 
 /* KVM_MAX_IRQ_ROUTES: entries of one table, irqchip routes included. */
 #define FAKE_KVM_MAX_ROUTES	4096

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "lib/guest_virtq.h"
-#include "mvm/msix.h"
-#include "mvm/util.h"
+#include "pci/msix.h"
+#include "core/util.h"
 
 /* ---- the driver's virtqueue ---- */
 

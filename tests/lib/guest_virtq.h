@@ -21,9 +21,9 @@
 #include <stdint.h>
 
 #include "lib/fake_kvm.h"
-#include "mvm/devctx.h"
-#include "mvm/virtio.h"
-#include "mvm/virtqueue.h"
+#include "pci/devctx.h"
+#include "virtio/virtio.h"
+#include "virtio/virtqueue.h"
 
 struct gvq {
 	struct guest_mem *mem;

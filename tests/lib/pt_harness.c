@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "lib/pt_harness.h"
-#include "mvm/util.h"
+#include "core/util.h"
 
 static int slot_map(void *opaque, uint64_t gpa, uint64_t size, void *hva)
 {

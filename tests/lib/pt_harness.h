@@ -10,9 +10,9 @@
 #define MVM_PT_HARNESS_H
 
 #include "lib/fake_kvm.h"
-#include "mvm/devctx.h"
-#include "mvm/vfio_pci.h"
-#include "mvm/vfio_sim.h"
+#include "pci/devctx.h"
+#include "vfio/vfio_pci.h"
+#include "vfio/vfio_sim.h"
 
 struct pt_machine {
 	struct fake_kvm *kvm;

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mvm/guest_mem.h"
-#include "mvm/iobus.h"
-#include "mvm/vm.h"
+#include "core/guest_mem.h"
+#include "core/iobus.h"
+#include "core/vm.h"
 #include "lib/ucall_host.h"
 
 static struct {

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "lib/ucall.h"
+#include "guest/ucall.h"
 
 struct vm;
 

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mvm/acpi.h"
-#include "mvm/guest_mem.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/acpi.h"
+#include "core/guest_mem.h"
+#include "x86/layout.h"
+#include "core/util.h"
 #include "tap.h"
 
 struct found {

@@ -5,11 +5,11 @@
  * type powers off exactly once, other sleep types do not, the power
  * button drives the SCI, and odd accesses read 0xff without side effects.
  */
-#include "mvm/acpi_pm.h"
-#include "mvm/iobus.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "hw/acpi_pm.h"
+#include "core/iobus.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "core/vm.h"
 #include "tap.h"
 
 /*

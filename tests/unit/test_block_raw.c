@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/blockdev.h"
-#include "mvm/util.h"
+#include "block/blockdev.h"
+#include "core/util.h"
 
 #define DISK_SIZE	(1 * MiB)
 

@@ -12,10 +12,10 @@
 
 #include "tap.h"
 #include "lib/fake_bzimage.h"
-#include "mvm/boot.h"
-#include "mvm/guest_mem.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "core/guest_mem.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 #define KLABEL		"bzImage"
 #define ILABEL		"initrd.img"

@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/console.h"
-#include "mvm/iobus.h"
-#include "mvm/layout.h"
-#include "mvm/serial.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "core/term.h"
+#include "core/iobus.h"
+#include "x86/layout.h"
+#include "hw/serial.h"
+#include "core/util.h"
+#include "core/vm.h"
 
 static struct iobus pio;
 

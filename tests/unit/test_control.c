@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/control.h"
-#include "mvm/util.h"
+#include "debug/control.h"
+#include "core/util.h"
 
 /* A guard against hanging forever on a broken server, not a timing test. */
 #define GUARD_MS	20000

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The CPUID policy: topology leaves agree with the vCPU count. */
 #include "tap.h"
-#include "mvm/util.h"
-#include "mvm/x86.h"
+#include "core/util.h"
+#include "x86/x86.h"
 
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid_entry2 *e,
 				     unsigned int n, uint32_t fn,

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The debug-exit port: any 1..4 byte write ends the VM with a status. */
 #include "tap.h"
-#include "mvm/debug_exit.h"
-#include "mvm/iobus.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "hw/debug_exit.h"
+#include "core/iobus.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "core/vm.h"
 
 static struct iobus pio;
 

@@ -6,10 +6,10 @@
  * reserved, and -E2BIG for a short table.
  */
 #include "tap.h"
-#include "mvm/boot.h"
-#include "mvm/guest_mem.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "core/guest_mem.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 static bool overlaps(const struct boot_e820_entry *e, uint64_t start,
 		     uint64_t end)

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/boot.h"
-#include "mvm/guest_mem.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/boot.h"
+#include "core/guest_mem.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 #define KLABEL		"vmlinux"
 #define ILABEL		"initrd.img"

@@ -6,9 +6,9 @@
  * outside RAM; 5-level, PAE, 32-bit (4M, PSE-36) and paging off.
  */
 #include "tap.h"
-#include "mvm/gdbstub.h"
-#include "mvm/guest_mem.h"
-#include "mvm/util.h"
+#include "debug/gdbstub.h"
+#include "core/guest_mem.h"
+#include "core/util.h"
 
 #define P	0x1ULL
 #define RW	0x2ULL

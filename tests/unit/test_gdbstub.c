@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/gdbstub.h"
-#include "mvm/util.h"
+#include "debug/gdbstub.h"
+#include "core/util.h"
 
 #define NR_CPUS		2
 #define MEM_BASE	0x1000ULL	/* virtual */

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The i8042 stub: Linux's probe sequence and the reset paths. */
 #include "tap.h"
-#include "mvm/i8042.h"
-#include "mvm/iobus.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/vm.h"
+#include "hw/i8042.h"
+#include "core/iobus.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "core/vm.h"
 
 static struct iobus pio;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The PIO/MMIO dispatcher: ordering, lookup, overlap refusal, dispatch. */
 #include "tap.h"
-#include "mvm/iobus.h"
-#include "mvm/util.h"
+#include "core/iobus.h"
+#include "core/util.h"
 
 struct rec {
 	uint64_t off;

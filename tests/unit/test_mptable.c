@@ -6,11 +6,11 @@
  */
 #include <stdlib.h>
 
-#include "mvm/acpi.h"
-#include "mvm/guest_mem.h"
-#include "mvm/layout.h"
-#include "mvm/mptable.h"
-#include "mvm/util.h"
+#include "x86/acpi.h"
+#include "core/guest_mem.h"
+#include "x86/layout.h"
+#include "x86/mptable.h"
+#include "core/util.h"
 #include "tap.h"
 
 static uint8_t sum(const uint8_t *p, size_t len)

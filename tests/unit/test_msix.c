@@ -11,9 +11,9 @@
 
 #include "tap.h"
 #include "lib/fake_kvm.h"
-#include "mvm/msix.h"
-#include "mvm/msix_vectors.h"
-#include "mvm/util.h"
+#include "pci/msix.h"
+#include "pci/msix_vectors.h"
+#include "core/util.h"
 
 #define NV	8
 #define MSG_ADDR	0xfee00000ULL

@@ -4,10 +4,10 @@
  * aborts, BAR sizing and decoding, capability list, INTx routing.
  */
 #include "tap.h"
-#include "mvm/acpi.h"
-#include "mvm/layout.h"
-#include "mvm/pci.h"
-#include "mvm/util.h"
+#include "x86/acpi.h"
+#include "x86/layout.h"
+#include "pci/pci.h"
+#include "core/util.h"
 
 static struct iobus pio, mmio;
 static int bar_reads, irq_level = -1;

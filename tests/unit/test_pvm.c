@@ -9,8 +9,8 @@
 #include <linux/kvm.h>
 
 #include "tap.h"
-#include "mvm/pvm.h"
-#include "mvm/util.h"
+#include "x86/pvm.h"
+#include "core/util.h"
 
 static char root[64];
 

@@ -18,8 +18,8 @@
 #include <zlib.h>
 
 #include "tap.h"
-#include "mvm/blockdev.h"
-#include "mvm/util.h"
+#include "block/blockdev.h"
+#include "core/util.h"
 
 /* ---- helper mode for the interoperability test ---- */
 

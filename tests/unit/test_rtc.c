@@ -3,10 +3,10 @@
 #include <time.h>
 
 #include "tap.h"
-#include "mvm/iobus.h"
-#include "mvm/layout.h"
-#include "mvm/rtc.h"
-#include "mvm/util.h"
+#include "core/iobus.h"
+#include "x86/layout.h"
+#include "hw/rtc.h"
+#include "core/util.h"
 
 static struct iobus pio;
 static int64_t fake_now;

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/iobus.h"
-#include "mvm/layout.h"
-#include "mvm/serial.h"
-#include "mvm/util.h"
+#include "core/iobus.h"
+#include "x86/layout.h"
+#include "hw/serial.h"
+#include "core/util.h"
 
 #define BASE SERIAL0_PORT
 

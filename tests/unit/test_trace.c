@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/trace.h"
-#include "mvm/util.h"
+#include "debug/trace.h"
+#include "core/util.h"
 
 static int pipe_fd[2];
 

@@ -14,7 +14,7 @@
 
 #include "tap.h"
 #include "lib/pt_harness.h"
-#include "mvm/util.h"
+#include "core/util.h"
 
 static struct fake_kvm kvm;
 static const char *const flavours[] = { "dynamic", "noresize" };

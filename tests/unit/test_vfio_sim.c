@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "mvm/util.h"
-#include "mvm/vfio_sim.h"
+#include "core/util.h"
+#include "vfio/vfio_sim.h"
 
 #define BAR0	((off_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
 #define CFG	((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40)

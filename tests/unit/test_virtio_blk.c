@@ -15,9 +15,9 @@
 
 #include "tap.h"
 #include "lib/guest_virtq.h"
-#include "mvm/blockdev.h"
-#include "mvm/util.h"
-#include "mvm/virtio_blk.h"
+#include "block/blockdev.h"
+#include "core/util.h"
+#include "virtio/virtio_blk.h"
 
 #define F_RING		(1ULL << VIRTIO_F_VERSION_1 | \
 			 1ULL << VIRTIO_RING_F_EVENT_IDX | \

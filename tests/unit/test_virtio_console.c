@@ -2,7 +2,7 @@
 /*
  * virtio-console (virtio/console.c) through the virtio-pci transport:
  * transmitq bytes reach the output fd, host input fills receiveq
- * buffers (also through the console thread of core/console.c), input is
+ * buffers (also through the console thread of core/term.c), input is
  * buffered until the guest posts buffers, and a full buffer makes the
  * feeder wait for the rx-notify eventfd instead of spinning.
  */
@@ -11,10 +11,10 @@
 
 #include "tap.h"
 #include "lib/guest_virtq.h"
-#include "mvm/console.h"
-#include "mvm/util.h"
-#include "mvm/virtio.h"
-#include "mvm/vm.h"
+#include "core/term.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
+#include "core/vm.h"
 
 #define F_WANT		(1ULL << VIRTIO_F_VERSION_1 | \
 			 1ULL << VIRTIO_RING_F_EVENT_IDX)
@@ -122,7 +122,7 @@ int main(void)
 	virtio_console_set_rx_notify(con, -1);
 	close(efd);
 
-	/* The console thread (core/console.c) as the feeder. */
+	/* The console thread (core/term.c) as the feeder. */
 	{
 		struct console_port port = {
 			.receive = virtio_console_receive,

@@ -30,10 +30,10 @@
 
 #include "tap.h"
 #include "lib/guest_virtq.h"
-#include "mvm/tap.h"
-#include "mvm/util.h"
-#include "mvm/virtio.h"
-#include "mvm/virtio_net.h"
+#include "virtio/tap.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
+#include "virtio/virtio_net.h"
 
 #define F(b)		(1ULL << (b))
 #define F_BASE		(F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) | \

@@ -10,9 +10,9 @@
 
 #include "tap.h"
 #include "lib/guest_virtq.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
-#include "mvm/virtio.h"
+#include "x86/layout.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
 
 #define ECHO_ID		0x2a
 #define ECHO_F_TEST	5

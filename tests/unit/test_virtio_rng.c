@@ -6,8 +6,8 @@
  */
 #include "tap.h"
 #include "lib/guest_virtq.h"
-#include "mvm/util.h"
-#include "mvm/virtio.h"
+#include "core/util.h"
+#include "virtio/virtio.h"
 
 #define F_WANT		(1ULL << VIRTIO_F_VERSION_1 | \
 			 1ULL << VIRTIO_RING_F_EVENT_IDX | \

@@ -8,8 +8,8 @@
  */
 #include "tap.h"
 #include "lib/guest_virtq.h"
-#include "mvm/layout.h"
-#include "mvm/util.h"
+#include "x86/layout.h"
+#include "core/util.h"
 
 #define QBASE		0x100000ULL
 #define QLEN		0x100000ULL
