@@ -25,7 +25,7 @@ BUILD	:= build
 endif
 
 # The VMM proper, as a library so tests can build VMs in-process.
-LIB_SRCS := $(wildcard core/*.c debug/*.c x86/*.c hw/*.c pci/*.c virtio/*.c \
+LIB_SRCS := machine.c $(wildcard core/*.c debug/*.c x86/*.c hw/*.c pci/*.c virtio/*.c \
 		      block/*.c vfio/*.c vfio/host/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_guest.o
 LIB	 := $(BUILD)/libmvm.a

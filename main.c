@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mvm: a minimal KVM hypervisor.  This file is the command line only:
- * it turns arguments into a struct vm_config, and every error into one
+ * it turns arguments into a struct machine_config, and every error into one
  * line on stderr and a non-zero exit status.
  */
 #include <getopt.h>
@@ -14,7 +14,7 @@
 #include "x86/pvm.h"
 #include "debug/trace.h"
 #include "core/util.h"
-#include "core/vm.h"
+#include "machine.h"
 
 #define MEM_MIN_MIB	32ULL
 #define MEM_MAX_MIB	(1ULL << 20)	/* 1 TiB */
@@ -145,15 +145,15 @@ static int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vm_config cfg;
+	struct machine_config cfg;
 	unsigned long long v;
 	const char *trace_file = NULL;
 	enum pvm_compat_mode pvm_mode = PVM_COMPAT_AUTO;
 	bool host_pvm;
-	struct vm vm;
+	struct machine m;
 	int c, status;
 
-	vm_config_init(&cfg);
+	machine_config_init(&cfg);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", opts,
@@ -283,12 +283,12 @@ static int cmd_run(int argc, char **argv)
 	if (trace_file && trace_open_file(trace_file))
 		return 2;
 	cfg.control = true;
-	if (vm_build(&vm, &cfg)) {
+	if (machine_build(&m, &cfg)) {
 		trace_close();
 		return 1;
 	}
-	status = vm_run(&vm);
-	vm_destroy(&vm);
+	status = machine_run(&m);
+	machine_destroy(&m);
 	trace_close();
 	return status;
 }

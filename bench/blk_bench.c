@@ -33,8 +33,8 @@
  * CLOCK_MONOTONIC over 200 ms: the guest's TSC ticks at the host's rate
  * under KVM without TSC scaling (mvm sets none; QEMU only with
  * tsc-frequency=).  A comment line also gives the guest's CPUID.15H/16H if
- * it has them and, for the in-process run, guest cycles / vm_run() wall
- * time, a lower bound of the rate (vm_run also boots and powers off).
+ * it has them and, for the in-process run, guest cycles / machine_run() wall
+ * time, a lower bound of the rate (machine_run also boots and powers off).
  *
  * No assertions; exit status 1 if the VM could not be built or the guest
  * did not finish.
@@ -51,7 +51,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-#include "core/vm.h"
+#include "machine.h"
 #include "lib/ucall_host.h"
 
 #define BS		4096
@@ -77,7 +77,7 @@ struct result {
  * mvm's own per-vector counts (`mvm stat`): "raised" is every interrupt
  * virtio-blk signalled, to set against the irqs the guest counted.
  */
-static void print_vector_counts(struct vm *vm)
+static void print_vector_counts(struct machine *m)
 {
 	char *text = NULL, *line, *save = NULL;
 	size_t len = 0;
@@ -85,7 +85,7 @@ static void print_vector_counts(struct vm *vm)
 
 	if (!f)
 		return;
-	vm_stat(vm, f);
+	machine_stat(m, f);
 	fclose(f);
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
@@ -289,9 +289,9 @@ static int run_vm(unsigned int qd, unsigned long long n,
 	const char *dir = getenv("GUEST_DIR");
 	char path[4096], params[200], tmp[64];
 	struct result r = { 0 };
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct ucall uc;
-	struct vm vm;
+	struct machine m;
 	unsigned int i;
 	uint8_t *img;
 	size_t len;
@@ -321,7 +321,7 @@ static int run_vm(unsigned int qd, unsigned long long n,
 		 qd, n, mib, evidx, poll, tick_us);
 	hz = tsc_hz();
 
-	vm_config_init(&cfg);
+	machine_config_init(&cfg);
 	cfg.kernel_image = img;
 	cfg.kernel_image_len = len;
 	cfg.kernel_label = "g_blk_bench";
@@ -334,21 +334,21 @@ static int run_vm(unsigned int qd, unsigned long long n,
 	cfg.console_out_fd = con;
 	cfg.disks[0] = image;
 	cfg.nr_disks = 1;
-	if (vm_build(&vm, &cfg)) {
-		fprintf(stderr, "blk_bench: vm_build failed (-d %s)\n", image);
+	if (machine_build(&m, &cfg)) {
+		fprintf(stderr, "blk_bench: machine_build failed (-d %s)\n", image);
 		if (image == tmp)
 			unlink(tmp);
 		return 1;
 	}
-	if (ucall_attach(&vm)) {
+	if (ucall_attach(&m.vm)) {
 		fprintf(stderr, "blk_bench: ucall_attach failed\n");
 		return 1;
 	}
 	t0 = now_s();
-	status = vm_run(&vm);
+	status = machine_run(&m);
 	wall = now_s() - t0;
-	print_vector_counts(&vm);
-	vm_destroy(&vm);
+	print_vector_counts(&m);
+	machine_destroy(&m);
 	if (image == tmp)
 		unlink(tmp);
 
@@ -391,8 +391,8 @@ static int run_vm(unsigned int qd, unsigned long long n,
 	if (hdr)
 		header();
 	print_rows("mvm", &r, hz);
-	printf("# mvm: guest cycles / vm_run wall = %.1f MHz (lower bound; "
-	       "vm_run %.2f s)\n", wall > 0 ? r.total / wall / 1e6 : 0, wall);
+	printf("# mvm: guest cycles / machine_run wall = %.1f MHz (lower bound; "
+	       "machine_run %.2f s)\n", wall > 0 ? r.total / wall / 1e6 : 0, wall);
 	if (status || !r.done || asserts) {
 		fprintf(stderr, "blk_bench: guest did not finish (status %d, "
 			"%d asserts); its console:\n", status, asserts);

@@ -27,7 +27,7 @@
 
 #include "vfio/vfio_pci.h"
 #include "vfio/vfio_sim.h"
-#include "core/vm.h"
+#include "machine.h"
 #include "lib/ucall_host.h"
 
 static double now_s(void)
@@ -76,9 +76,9 @@ int main(int argc, char **argv)
 	struct vfio_msix_host_stats vd = { 0 };
 	struct irq_router_stats rs;
 	struct vfio_sim_stats st = { 0 };
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct ucall uc;
-	struct vm vm;
+	struct machine m;
 	unsigned int i;
 	uint8_t *img;
 	size_t len;
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 	img = load(path, &len);
 	hz = tsc_hz();
 
-	vm_config_init(&cfg);
+	machine_config_init(&cfg);
 	cfg.kernel_image = img;
 	cfg.kernel_image_len = len;
 	cfg.kernel_label = "g_msix_bench";
@@ -110,21 +110,21 @@ int main(int argc, char **argv)
 	cfg.console_out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	cfg.passthrough[0] = spec;
 	cfg.nr_passthrough = 1;
-	if (vm_build(&vm, &cfg)) {
-		fprintf(stderr, "msix_bench: vm_build failed (%s)\n", spec);
+	if (machine_build(&m, &cfg)) {
+		fprintf(stderr, "msix_bench: machine_build failed (%s)\n", spec);
 		return 1;
 	}
-	if (ucall_attach(&vm)) {
+	if (ucall_attach(&m.vm)) {
 		fprintf(stderr, "msix_bench: ucall_attach failed\n");
 		return 1;
 	}
-	status = vm_run(&vm);
-	rs = vm.router.stats;
-	if (vm.pt_host[0] && vm.passthrough[0]) {
-		st = *vfio_sim_stats(vm.pt_host[0]);
-		vd = vm.passthrough[0]->msix_stats;
+	status = machine_run(&m);
+	rs = m.vm.router.stats;
+	if (m.nr_passthrough == 1 && m.passthrough[0]->owned_host) {
+		st = *vfio_sim_stats(m.passthrough[0]->owned_host);
+		vd = m.passthrough[0]->msix_stats;
 	}
-	vm_destroy(&vm);
+	machine_destroy(&m);
 	close(cfg.console_out_fd);
 
 	for (i = 0; ucall_get(i, &uc); i++)

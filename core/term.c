@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The serial console's input side.  One thread per console sleeps in
- * poll() on the input fd and a stop eventfd; when the UART's RX FIFO is
- * full it sleeps on a second eventfd that the UART signals once the guest
- * has read a byte, so a guest that never reads its serial port costs no
+ * The console's input side.  One thread per console sleeps in poll() on
+ * the input fd and a stop eventfd; when the device's receive buffer (the
+ * UART's RX FIFO) is full it sleeps on a second eventfd that the device
+ * signals once the guest has read a byte, so a guest that never reads its serial port costs no
  * CPU.  Output needs no thread: the UART writes it directly.
  */
 #include <poll.h>
@@ -14,18 +14,16 @@
 #include <unistd.h>
 
 #include "core/term.h"
-#include "hw/serial.h"
 #include "core/util.h"
-#include "core/vm.h"
 
 /*
- * The terminal mode to restore.  Global because console_restore() must
- * work from a signal handler or atexit() without a struct console.
+ * The terminal mode to restore.  Global because term_restore() must
+ * work from a signal handler or atexit() without a struct term.
  */
 static struct termios saved_termios;
 static volatile sig_atomic_t saved_fd = -1;
 
-void console_restore(void)
+void term_restore(void)
 {
 	int fd = saved_fd;
 
@@ -39,7 +37,7 @@ void console_restore(void)
  * kvmtool leave it: the guest's "\r\n" is unaffected and a bare "\n"
  * still starts a new line.
  */
-static int console_raw_mode(int fd)
+static int term_raw_mode(int fd)
 {
 	static bool atexit_done;
 	struct termios t;
@@ -49,7 +47,7 @@ static int console_raw_mode(int fd)
 	if (saved_fd < 0) {
 		saved_termios = t;
 		saved_fd = fd;
-		if (!atexit_done && !atexit(console_restore))
+		if (!atexit_done && !atexit(term_restore))
 			atexit_done = true;
 	}
 	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR |
@@ -64,7 +62,7 @@ static int console_raw_mode(int fd)
 	return 0;
 }
 
-size_t console_filter(struct console_filter *f, const uint8_t *in,
+size_t term_filter(struct term_filter *f, const uint8_t *in,
 		      size_t len, uint8_t *out, bool *quit)
 {
 	size_t i, o = 0;
@@ -74,31 +72,31 @@ size_t console_filter(struct console_filter *f, const uint8_t *in,
 		uint8_t ch = in[i];
 
 		if (!f->escape) {
-			if (ch == CONSOLE_ESCAPE)
+			if (ch == TERM_ESCAPE)
 				f->escape = true;
 			else
 				out[o++] = ch;
 			continue;
 		}
 		f->escape = false;
-		if (ch == CONSOLE_QUIT || ch == (CONSOLE_QUIT & ~0x20)) {
+		if (ch == TERM_QUIT || ch == (TERM_QUIT & ~0x20)) {
 			*quit = true;
 			break;
 		}
 		/* ^A ^A is one literal ^A; ^A + other passes both on. */
-		if (ch != CONSOLE_ESCAPE)
-			out[o++] = CONSOLE_ESCAPE;
+		if (ch != TERM_ESCAPE)
+			out[o++] = TERM_ESCAPE;
 		out[o++] = ch;
 	}
 	return o;
 }
 
 /*
- * Sleep until `fd` is readable (true) or console_stop() was called
+ * Sleep until `fd` is readable (true) or term_stop() was called
  * (false).  Errors and hang-ups on `fd` count as readable so that the
  * following read() reports them.
  */
-static bool console_wait(struct console *c, int fd)
+static bool term_wait(struct term *c, int fd)
 {
 	struct pollfd p[2] = {
 		{ .fd = c->stop_fd, .events = POLLIN },
@@ -120,7 +118,7 @@ static bool console_wait(struct console *c, int fd)
 }
 
 /* Hand buf[0..len) to the UART, waiting for room; false if stopped. */
-static bool console_deliver(struct console *c, const uint8_t *buf,
+static bool term_deliver(struct term *c, const uint8_t *buf,
 			    size_t len)
 {
 	size_t done = 0;
@@ -130,7 +128,7 @@ static bool console_deliver(struct console *c, const uint8_t *buf,
 		done += c->port.receive(c->port.opaque, buf + done, len - done);
 		if (done == len)
 			return true;
-		if (!console_wait(c, c->space_fd))
+		if (!term_wait(c, c->space_fd))
 			return false;
 		/* Non-blocking eventfd: just reset the counter. */
 		if (read(c->space_fd, &cnt, sizeof(cnt)) < 0 &&
@@ -139,15 +137,15 @@ static bool console_deliver(struct console *c, const uint8_t *buf,
 	}
 }
 
-static void *console_thread(void *arg)
+static void *term_thread(void *arg)
 {
-	struct console *c = arg;
+	struct term *c = arg;
 	uint8_t in[256], buf[sizeof(in) + 1];
 	bool quit = false;
 	ssize_t r;
 	size_t n;
 
-	while (console_wait(c, c->in_fd)) {
+	while (term_wait(c, c->in_fd)) {
 		r = read(c->in_fd, in, sizeof(in));
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -158,23 +156,23 @@ static void *console_thread(void *arg)
 		if (r == 0)
 			break;	/* EOF: no more input for the guest */
 		if (c->tty) {
-			n = console_filter(&c->filter, in, (size_t)r, buf,
+			n = term_filter(&c->filter, in, (size_t)r, buf,
 					   &quit);
 		} else {
 			memcpy(buf, in, (size_t)r);
 			n = (size_t)r;
 		}
 		if (quit) {
-			vm_request_exit(c->vm, VM_EXIT_SIGNAL, 0);
+			exit_line_request(&c->exit, VM_EXIT_SIGNAL, 0);
 			break;
 		}
-		if (!console_deliver(c, buf, n))
+		if (!term_deliver(c, buf, n))
 			break;
 	}
 	return NULL;
 }
 
-static void console_close_fds(struct console *c)
+static void term_close_fds(struct term *c)
 {
 	if (c->stop_fd >= 0)
 		close(c->stop_fd);
@@ -183,38 +181,15 @@ static void console_close_fds(struct console *c)
 	c->stop_fd = c->space_fd = -1;
 }
 
-static size_t serial_port_receive(void *opaque, const uint8_t *buf,
-				  size_t len)
-{
-	return serial_receive(opaque, buf, len);
-}
-
-static void serial_port_rx_notify(void *opaque, int fd)
-{
-	serial_set_rx_notify(opaque, fd);
-}
-
-int console_start(struct console *c, struct serial *s, struct vm *vm,
-		  int in_fd)
-{
-	struct console_port port = {
-		.receive = serial_port_receive,
-		.set_rx_notify = serial_port_rx_notify,
-		.opaque = s,
-	};
-
-	return console_start_port(c, &port, vm, in_fd);
-}
-
-int console_start_port(struct console *c, const struct console_port *port,
-		       struct vm *vm, int in_fd)
+int term_start(struct term *c, const struct term_port *port,
+	       struct exit_line exit, int in_fd)
 {
 	sigset_t all, old;
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->port = *port;
-	c->vm = vm;
+	c->exit = exit;
 	c->in_fd = in_fd;
 	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	c->space_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -225,7 +200,7 @@ int console_start_port(struct console *c, const struct console_port *port,
 	}
 	c->tty = isatty(in_fd);
 	if (c->tty) {
-		err = console_raw_mode(in_fd);
+		err = term_raw_mode(in_fd);
 		if (err) {
 			pr_errno(-err, "console: cannot set raw terminal mode");
 			goto fail;
@@ -236,23 +211,23 @@ int console_start_port(struct console *c, const struct console_port *port,
 	/* Signals belong to the main thread's signalfd and the vCPUs. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&c->thread, NULL, console_thread, c);
+	err = -pthread_create(&c->thread, NULL, term_thread, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		pr_errno(-err, "console: cannot start the input thread");
 		c->port.set_rx_notify(c->port.opaque, -1);
 		if (c->tty)
-			console_restore();
+			term_restore();
 		goto fail;
 	}
 	c->running = true;
 	return 0;
 fail:
-	console_close_fds(c);
+	term_close_fds(c);
 	return err;
 }
 
-void console_stop(struct console *c)
+void term_stop(struct term *c)
 {
 	uint64_t one = 1;
 
@@ -262,9 +237,9 @@ void console_stop(struct console *c)
 		pr_errno(errno, "console: cannot wake the input thread");
 	pthread_join(c->thread, NULL);
 	c->port.set_rx_notify(c->port.opaque, -1);
-	console_close_fds(c);
+	term_close_fds(c);
 	if (c->tty && saved_fd == c->in_fd) {
-		console_restore();
+		term_restore();
 		saved_fd = -1;
 	}
 	c->running = false;

@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "debug/gdbstub.h"
 #include "debug/trace.h"
 #include "core/util.h"
 #include "core/vcpu.h"
@@ -216,8 +215,8 @@ static bool handle_exit(struct vcpu *vcpu)
 		return false;
 	case KVM_EXIT_DEBUG:
 		/* A breakpoint or single step the debugger asked for. */
-		if (vm->gdb)
-			return gdb_kvm_debug_exit(vm->gdb, vcpu);
+		if (vm->debug)
+			return vm->debug->debug_exit(vm->debug_opaque, vcpu);
 		break;
 	default:
 		break;
@@ -242,16 +241,10 @@ static void *vcpu_thread(void *arg)
 	trace_set_vcpu((int)vcpu->id);
 
 	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
-		if (atomic_load(&vm->paused)) {
-			vm_pause_point(vm);
-			continue;
-		}
-		if (vm->gdb) {
-			/* Parks here while the debugger holds the VM. */
-			gdb_kvm_vcpu_checkpoint(vm->gdb, vcpu);
-			if (atomic_load(&vm->exit_reason) != VM_RUNNING)
-				break;
-		}
+		/* Parks here while `mvm pause` or the debugger holds it. */
+		vm_park_point(vm, vcpu->id);
+		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;

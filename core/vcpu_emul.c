@@ -15,7 +15,6 @@
 
 #include <linux/kvm.h>
 
-#include "debug/gdbstub.h"
 #include "core/guest_mem.h"
 #include "x86/pvm.h"
 #include "core/util.h"
@@ -159,7 +158,7 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 		return false;
 	}
 	n = insn_bytes(vcpu, regs.rip, bytes, sizeof(bytes));
-	act = emul_decide(bytes, n, vm->cfg.pvm_compat, &insn);
+	act = emul_decide(bytes, n, vm->pvm_compat, &insn);
 	if (act == EMUL_STOP) {
 		/* The caller dumps the instruction and the registers. */
 		if (insn.name)
@@ -167,14 +166,14 @@ bool vcpu_emulation_failure(struct vcpu *vcpu)
 			       vcpu->id, insn.name, regs.rip);
 		return false;
 	}
-	if (act == EMUL_INJECT_BP && vm->gdb &&
-	    gdb_kvm_sw_bp_hit(vm->gdb, vcpu, regs.rip)) {
+	if (act == EMUL_INJECT_BP && vm->debug &&
+	    vm->debug->sw_bp_hit(vm->debug_opaque, vcpu, regs.rip)) {
 		/* gdb's own int3: a breakpoint hit, as KVM_EXIT_DEBUG says;
-		 * the vCPU parks in gdb_kvm_vcpu_checkpoint(). */
+		 * the vCPU parks in vm_park_point(). */
 		vcpu->nr_emul_handled++;
 		return true;
 	}
-	if (act == EMUL_INJECT_BP && !vm->cfg.host_pvm) {
+	if (act == EMUL_INJECT_BP && !vm->host_pvm) {
 		/*
 		 * Hardware KVM runs int3 natively and never emulates it, and
 		 * its #BP injection treats #BP as a soft exception that moves

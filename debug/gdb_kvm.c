@@ -3,12 +3,12 @@
  * The KVM side of the gdb stub (include/debug/gdbstub.h): a struct
  * gdb_target_ops over the VM's vCPUs, and the guest page-table walker.
  *
- * Pausing: the stub thread sets `stop_req` and kicks every vCPU; each vCPU
- * thread parks in gdb_kvm_vcpu_checkpoint() (top of its run loop, outside
- * KVM_RUN) on a condition variable.  Only while every vCPU is parked does
- * the stub thread issue vCPU ioctls (registers, KVM_SET_GUEST_DEBUG), so
- * no vCPU fd is used by two threads at once.  Single step releases one
- * vCPU with KVM_GUESTDBG_SINGLESTEP while the others stay parked.
+ * Pausing: the stub thread takes the VM's debugger hold (vm_hold(), the
+ * same parking `mvm pause` uses): every vCPU parks at the top of its run
+ * loop, outside KVM_RUN.  Only while every vCPU is parked does the stub
+ * thread issue vCPU ioctls (registers, KVM_SET_GUEST_DEBUG), so no vCPU
+ * fd is used by two threads at once.  Single step lets one vCPU run with
+ * KVM_GUESTDBG_SINGLESTEP while the others stay parked.
  *
  * Breakpoints: Z0 patches int3 (0xcc) into guest RAM with
  * KVM_GUESTDBG_USE_SW_BP so #BP exits to us (an int3 that is not ours is
@@ -26,6 +26,7 @@
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "x86/page_walk.h"
 
 #define MAX_SW_BPS		256
 #define NR_HW_BPS		4
@@ -54,13 +55,7 @@ struct gdb_kvm {
 	bool have_guest_debug;
 	uint32_t debug_caps;		/* KVM_CAP_SET_GUEST_DEBUG2 */
 
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* parked/released, both ways */
-	_Atomic bool stop_req;		/* vCPUs must park */
-	int step_cpu;			/* the one vCPU let run, or -1 */
-	bool shutdown;
-	unsigned int parked;
-	bool is_parked[VM_MAX_CPUS];
+	pthread_mutex_t lock;		/* breakpoints, stepping[] */
 	bool stepping[VM_MAX_CPUS];
 	/* Last KVM_SET_GUEST_DEBUG state per vCPU (re-sent with INJECT_*). */
 	struct kvm_guest_debug dbg[VM_MAX_CPUS];
@@ -69,172 +64,17 @@ struct gdb_kvm {
 	struct hw_bp hw[NR_HW_BPS];
 };
 
-/* ---- the page-table walker ---- */
-
-#define PTE_P		(1ULL << 0)
-#define PTE_PS		(1ULL << 7)
-#define PTE_ADDR	0x000ffffffffff000ULL
-#define CR0_PG		(1ULL << 31)
-#define CR4_PSE		(1ULL << 4)
-#define CR4_PAE		(1ULL << 5)
-#define CR4_LA57	(1ULL << 12)
-#define EFER_LMA	(1ULL << 10)
-
-static int read_pte(const struct guest_mem *mem, uint64_t gpa,
-		    unsigned int size, uint64_t *pte)
-{
-	const void *p = gpa_to_hva(mem, gpa, size);
-
-	if (!p)
-		return -EFAULT;
-	*pte = size == 8 ? get_le64(p) : get_le32(p);
-	return (*pte & PTE_P) ? 0 : -EFAULT;
-}
-
-static int map_to(uint64_t base, uint64_t size, uint64_t gva, uint64_t *gpa,
-		  uint64_t *page_size)
-{
-	*gpa = (base & ~(size - 1)) | (gva & (size - 1));
-	if (page_size)
-		*page_size = size;
-	return 0;
-}
-
-int gdb_gva_to_gpa(const struct guest_mem *mem, const struct gdb_mmu *mmu,
-		   uint64_t gva, uint64_t *gpa, uint64_t *page_size)
-{
-	uint64_t pte, table;
-	int level, levels;
-
-	if (!(mmu->cr0 & CR0_PG))
-		return map_to(gva & 0xffffffffULL, PAGE_SIZE_4K, gva, gpa,
-			      page_size);
-	if (mmu->efer & EFER_LMA) {
-		unsigned int bits = (mmu->cr4 & CR4_LA57) ? 57 : 48;
-		int64_t top = (int64_t)gva >> (bits - 1);
-
-		if (top != 0 && top != -1)
-			return -EFAULT;		/* non-canonical */
-		levels = (mmu->cr4 & CR4_LA57) ? 5 : 4;
-		table = mmu->cr3 & PTE_ADDR;
-		for (level = levels; level >= 1; level--) {
-			unsigned int shift = 12 + 9 * (unsigned int)(level - 1);
-
-			if (read_pte(mem, table + ((gva >> shift) & 511) * 8, 8,
-				     &pte))
-				return -EFAULT;
-			if (level == 1 || ((level == 2 || level == 3) &&
-					   (pte & PTE_PS)))
-				return map_to(pte & PTE_ADDR, 1ULL << shift, gva,
-					      gpa, page_size);
-			table = pte & PTE_ADDR;
-		}
-		return -EFAULT;
-	}
-	gva &= 0xffffffffULL;
-	if (mmu->cr4 & CR4_PAE) {
-		/* PDPT (4 entries) -> PD (2M pages) -> PT */
-		if (read_pte(mem, (mmu->cr3 & 0xffffffe0ULL) + (gva >> 30) * 8,
-			     8, &pte) ||
-		    read_pte(mem, (pte & PTE_ADDR) + ((gva >> 21) & 511) * 8,
-			     8, &pte))
-			return -EFAULT;
-		if (pte & PTE_PS)
-			return map_to(pte & PTE_ADDR, 2 * MiB, gva, gpa,
-				      page_size);
-		if (read_pte(mem, (pte & PTE_ADDR) + ((gva >> 12) & 511) * 8,
-			     8, &pte))
-			return -EFAULT;
-		return map_to(pte & PTE_ADDR, PAGE_SIZE_4K, gva, gpa,
-			      page_size);
-	}
-	/* 32-bit: PD (4M pages with CR4.PSE, PSE-36 high bits) -> PT */
-	if (read_pte(mem, (mmu->cr3 & 0xfffff000ULL) + (gva >> 22) * 4, 4,
-		     &pte))
-		return -EFAULT;
-	if ((pte & PTE_PS) && (mmu->cr4 & CR4_PSE))
-		return map_to((pte & 0xffc00000ULL) |
-			      ((pte >> 13) & 0xffULL) << 32, 4 * MiB, gva, gpa,
-			      page_size);
-	if (read_pte(mem, (pte & 0xfffff000ULL) + ((gva >> 12) & 1023) * 4, 4,
-		     &pte))
-		return -EFAULT;
-	return map_to(pte & 0xfffff000ULL, PAGE_SIZE_4K, gva, gpa, page_size);
-}
-
-/* ---- pausing vCPUs ---- */
-
-static bool must_park(struct gdb_kvm *k, unsigned int id)
-{
-	return atomic_load(&k->stop_req) && k->step_cpu != (int)id &&
-	       !k->shutdown &&
-	       atomic_load(&k->vm->exit_reason) == VM_RUNNING;
-}
-
-void gdb_kvm_vcpu_checkpoint(struct gdb_kvm *k, struct vcpu *vcpu)
-{
-	unsigned int id = vcpu->id;
-
-	if (!atomic_load(&k->stop_req))
-		return;
-	pthread_mutex_lock(&k->lock);
-	while (must_park(k, id)) {
-		struct timespec ts;
-
-		if (!k->is_parked[id]) {
-			k->is_parked[id] = true;
-			k->parked++;
-			pthread_cond_broadcast(&k->cond);
-		}
-		/* Timed: a VM exit requested elsewhere is noticed anyway. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&k->cond, &k->lock, &ts);
-	}
-	if (k->is_parked[id]) {
-		k->is_parked[id] = false;
-		k->parked--;
-	}
-	pthread_mutex_unlock(&k->lock);
-}
-
 static struct vcpu *vcpu_of(struct gdb_kvm *k, unsigned int cpu)
 {
 	return cpu < k->vm->nr_cpus ? &k->vm->vcpus[cpu] : NULL;
 }
 
+/* Stop every vCPU: the VM's debugger hold (core/vm.c parks them). */
 static int kvm_stop_all(void *t)
 {
 	struct gdb_kvm *k = t;
-	unsigned int i, rounds = 0;
 
-	pthread_mutex_lock(&k->lock);
-	atomic_store(&k->stop_req, true);
-	k->step_cpu = -1;
-	while (k->parked < k->vm->nr_cpus && !k->shutdown &&
-	       atomic_load(&k->vm->exit_reason) == VM_RUNNING) {
-		struct timespec ts;
-
-		/* Kick (again, every 50 ms) whoever is still in KVM_RUN. */
-		for (i = 0; i < k->vm->nr_cpus; i++)
-			if (!k->is_parked[i])
-				vcpu_kick(&k->vm->vcpus[i]);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&k->cond, &k->lock, &ts);
-		if (++rounds == 100)
-			pr_warn("gdb: waiting for %u vCPU(s) to stop",
-				k->vm->nr_cpus - k->parked);
-	}
-	pthread_mutex_unlock(&k->lock);
+	vm_hold(k->vm, VM_HOLD_DEBUGGER);
 	return 0;
 }
 
@@ -313,13 +153,10 @@ static int apply_debug_all(struct gdb_kvm *k, int step_cpu)
 static void release(struct gdb_kvm *k, int step_cpu)
 {
 	pthread_mutex_lock(&k->lock);
-	k->step_cpu = step_cpu;
 	if (step_cpu >= 0)
 		k->stepping[step_cpu] = true;
-	else
-		atomic_store(&k->stop_req, false);
-	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->lock);
+	vm_release(k->vm, VM_HOLD_DEBUGGER, step_cpu);
 }
 
 static int kvm_cont(void *t)
@@ -368,18 +205,16 @@ static void report_stop_unlock(struct gdb_kvm *k, unsigned int id,
 	k->stepping[id] = false;
 	/* The first stop wins; one that raced with another (or Ctrl-C) is
 	 * dropped: the vCPU re-executes the breakpoint after resuming. */
-	report = !atomic_load(&k->stop_req) || k->step_cpu == (int)id;
-	if (report) {
-		atomic_store(&k->stop_req, true);
-		k->step_cpu = -1;
-	}
+	report = vm_hold_from_vcpu(k->vm, VM_HOLD_DEBUGGER, id);
 	pthread_mutex_unlock(&k->lock);
 	if (report)
 		gdbstub_report_stop(k->stub, s);
 }
 
-bool gdb_kvm_sw_bp_hit(struct gdb_kvm *k, struct vcpu *vcpu, uint64_t gva)
+/* The vm_debug_hooks: an int3 KVM could not emulate (PVM hosts). */
+static bool kvm_sw_bp_hit(void *opaque, struct vcpu *vcpu, uint64_t gva)
 {
+	struct gdb_kvm *k = opaque;
 	struct gdb_stop s = { .cpu = vcpu->id, .why = GDB_STOP_SWBREAK };
 	bool ours = false;
 	unsigned int i;
@@ -395,8 +230,10 @@ bool gdb_kvm_sw_bp_hit(struct gdb_kvm *k, struct vcpu *vcpu, uint64_t gva)
 	return true;
 }
 
-bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu)
+/* KVM_EXIT_DEBUG; true: always (a stop of ours parks the vCPU). */
+static bool kvm_debug_exit(void *opaque, struct vcpu *vcpu)
 {
+	struct gdb_kvm *k = opaque;
 	struct kvm_debug_exit_arch *a = &vcpu->run->debug.arch;
 	unsigned int i, id = vcpu->id;
 	struct gdb_stop s = { .cpu = id };
@@ -432,7 +269,7 @@ bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu)
 		return true;
 	}
 	report_stop_unlock(k, id, &s);
-	return true;	/* parks in gdb_kvm_vcpu_checkpoint() */
+	return true;	/* parks in vm_park_point() */
 }
 
 /* ---- registers ---- */
@@ -664,7 +501,7 @@ static int translate(struct gdb_kvm *k, unsigned int cpu, uint64_t gva,
 	struct vcpu *v = vcpu_of(k, cpu);
 	struct kvm_translation tr = { .linear_address = gva };
 	struct kvm_sregs s;
-	struct gdb_mmu mmu;
+	struct x86_mmu mmu;
 
 	if (!v)
 		return -EINVAL;
@@ -677,8 +514,8 @@ static int translate(struct gdb_kvm *k, unsigned int cpu, uint64_t gva,
 	/* No KVM_TRANSLATE: walk the tables ourselves. */
 	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		return -errno;
-	mmu = (struct gdb_mmu){ s.cr0, s.cr3, s.cr4, s.efer };
-	return gdb_gva_to_gpa(&k->vm->mem, &mmu, gva, gpa, NULL);
+	mmu = (struct x86_mmu){ s.cr0, s.cr3, s.cr4, s.efer };
+	return x86_gva_to_gpa(&k->vm->mem, &mmu, gva, gpa, NULL);
 }
 
 /* Hide our int3s from reads; writes over one update the saved byte. */
@@ -887,6 +724,11 @@ static const struct gdb_target_ops gdb_kvm_ops = {
 	.kill = kvm_kill,
 };
 
+static const struct vm_debug_hooks gdb_kvm_hooks = {
+	.debug_exit = kvm_debug_exit,
+	.sw_bp_hit = kvm_sw_bp_hit,
+};
+
 int gdb_kvm_start(struct vm *vm, const char *addr_port, bool wait,
 		  struct gdb_kvm **out)
 {
@@ -897,10 +739,7 @@ int gdb_kvm_start(struct vm *vm, const char *addr_port, bool wait,
 	if (!k)
 		return -ENOMEM;
 	k->vm = vm;
-	k->step_cpu = -1;
-	atomic_store(&k->stop_req, wait);
 	pthread_mutex_init(&k->lock, NULL);
-	pthread_cond_init(&k->cond, NULL);
 	k->have_guest_debug = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 				    KVM_CAP_SET_GUEST_DEBUG) > 0;
 	caps = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
@@ -917,21 +756,21 @@ int gdb_kvm_start(struct vm *vm, const char *addr_port, bool wait,
 		gdb_kvm_destroy(k);
 		return err;
 	}
-	if (wait)
+	vm->debug_opaque = k;
+	vm->debug = &gdb_kvm_hooks;
+	if (wait) {
+		vm_hold_nowait(vm, VM_HOLD_DEBUGGER);
 		pr_info("gdb: the vCPUs wait for a debugger to attach and continue");
+	}
 	*out = k;
 	return 0;
 }
 
+/* vm_run() releases parked vCPUs once the VM is ending. */
 void gdb_kvm_vm_exiting(struct gdb_kvm *k, int status)
 {
-	if (!k)
-		return;
-	pthread_mutex_lock(&k->lock);
-	k->shutdown = true;
-	pthread_cond_broadcast(&k->cond);
-	pthread_mutex_unlock(&k->lock);
-	gdbstub_report_exit(k->stub, status);
+	if (k)
+		gdbstub_report_exit(k->stub, status);
 }
 
 void gdb_kvm_destroy(struct gdb_kvm *k)
@@ -939,7 +778,10 @@ void gdb_kvm_destroy(struct gdb_kvm *k)
 	if (!k)
 		return;
 	gdbstub_destroy(k->stub);
-	pthread_cond_destroy(&k->cond);
+	if (k->vm->debug_opaque == k) {
+		k->vm->debug = NULL;
+		k->vm->debug_opaque = NULL;
+	}
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }

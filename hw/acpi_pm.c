@@ -15,7 +15,6 @@
 #include "hw/acpi_pm.h"
 #include "x86/layout.h"
 #include "core/util.h"
-#include "core/vm.h"
 
 /* Status bits that can be raised here and so can assert the SCI. */
 #define ACPI_PM1_EVENTS		ACPI_PM1_PWRBTN
@@ -29,7 +28,7 @@ static void acpi_pm_update_sci(struct acpi_pm *pm)
 	if (level == pm->sci_level)
 		return;
 	pm->sci_level = level;
-	irq_line_set(&pm->vm->isa_irq[ACPI_SCI_IRQ], level);
+	irq_line_set(&pm->sci, level);
 }
 
 static void acpi_pm_sleep(struct acpi_pm *pm, uint16_t cnt)
@@ -38,7 +37,7 @@ static void acpi_pm_sleep(struct acpi_pm *pm, uint16_t cnt)
 			   ACPI_PM1_CNT_SLP_TYP_SHIFT;
 
 	if (typ == ACPI_S5_SLP_TYP) {
-		vm_request_exit(pm->vm, VM_EXIT_POWEROFF, 0);
+		exit_line_request(&pm->exit, VM_EXIT_POWEROFF, 0);
 		return;
 	}
 	pr_warn_ratelimited("acpi-pm: sleep type %u ignored (S5 is %u)",
@@ -115,12 +114,14 @@ static const struct io_ops acpi_pm_ops = {
 	.write = acpi_pm_write,
 };
 
-int acpi_pm_init(struct acpi_pm *pm, struct iobus *pio, struct vm *vm)
+int acpi_pm_init(struct acpi_pm *pm, struct iobus *pio, struct irq_line sci,
+		 struct exit_line exit)
 {
 	int ret;
 
 	memset(pm, 0, sizeof(*pm));
-	pm->vm = vm;
+	pm->sci = sci;
+	pm->exit = exit;
 	ret = pthread_mutex_init(&pm->lock, NULL);
 	if (ret)
 		return -ret;

@@ -22,7 +22,6 @@
 #include "hw/i8042.h"
 #include "x86/layout.h"
 #include "core/util.h"
-#include "core/vm.h"
 
 /* Load a reply into the output buffer, as keyboard data. */
 static void i8042_reply(struct i8042 *k, uint8_t val)
@@ -42,7 +41,7 @@ static void i8042_set_ctr(struct i8042 *k, uint8_t val)
 
 static void i8042_reset_cpu(struct i8042 *k)
 {
-	vm_request_exit(k->vm, VM_EXIT_REBOOT, 0);
+	exit_line_request(&k->exit, VM_EXIT_REBOOT, 0);
 }
 
 static void i8042_command(struct i8042 *k, uint8_t cmd)
@@ -190,13 +189,13 @@ static const struct io_ops i8042_cmd_ops = {
 	.write = i8042_cmd_write,
 };
 
-int i8042_init(struct i8042 *k, struct iobus *pio, struct vm *vm)
+int i8042_init(struct i8042 *k, struct iobus *pio, struct exit_line exit)
 {
 	int err;
 
 	memset(k, 0, sizeof(*k));
 	pthread_mutex_init(&k->lock, NULL);
-	k->vm = vm;
+	k->exit = exit;
 	/* What firmware leaves behind: POST passed, keyboard enabled with
 	 * scancode translation and interrupts, no AUX port. */
 	i8042_set_ctr(k, I8042_CTR_KBDINT | I8042_CTR_SYSFLAG |

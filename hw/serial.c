@@ -457,3 +457,23 @@ void serial_set_rx_notify(struct serial *s, int fd)
 	s->rx_waiter = false;
 	pthread_mutex_unlock(&s->lock);
 }
+
+static size_t serial_port_receive(void *opaque, const uint8_t *buf,
+				  size_t len)
+{
+	return serial_receive(opaque, buf, len);
+}
+
+static void serial_port_rx_notify(void *opaque, int fd)
+{
+	serial_set_rx_notify(opaque, fd);
+}
+
+struct term_port serial_term_port(struct serial *s)
+{
+	return (struct term_port){
+		.receive = serial_port_receive,
+		.set_rx_notify = serial_port_rx_notify,
+		.opaque = s,
+	};
+}

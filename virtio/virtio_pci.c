@@ -1052,3 +1052,11 @@ bool virtio_dev_driver_ok(struct virtio_dev *vdev)
 	pthread_mutex_unlock(&vdev->lock);
 	return ok;
 }
+
+void virtio_dev_print_stat(struct virtio_dev *vdev, FILE *out)
+{
+	/* "raised" is what this device model raised: it counts them. */
+	if (vdev->vectors.v)
+		msix_vectors_stat(&vdev->vectors, vdev->pci.name, NULL, true,
+				  out);
+}

@@ -149,43 +149,16 @@ struct guest_mem;
 struct gdb_kvm;
 
 /*
- * Create the KVM target and its stub listening on addr_port.  With `wait`
- * the vCPUs stay paused before their first instruction until a client
- * attaches and continues.  Call before the vCPU threads start.
+ * Create the KVM target and its stub listening on addr_port, and hook it
+ * into the vCPU run loop (vm->debug).  With `wait` the vCPUs stay held
+ * before their first instruction until a client attaches and continues.
+ * Call before the vCPU threads start.
  */
 int gdb_kvm_start(struct vm *vm, const char *addr_port, bool wait,
 		  struct gdb_kvm **out);
-/* The VM is ending: tell the client, release every paused vCPU.  Call
- * before kicking and joining the vCPU threads. */
+/* The VM is ending: tell the client.  Call before joining the vCPUs. */
 void gdb_kvm_vm_exiting(struct gdb_kvm *k, int status);
 /* After the vCPU threads are joined. */
 void gdb_kvm_destroy(struct gdb_kvm *k);
-
-/* Hooks for the vCPU run loop (core/vcpu.c). */
-/* Top of the loop, before KVM_RUN: blocks while the debugger holds the
- * vCPU paused. */
-void gdb_kvm_vcpu_checkpoint(struct gdb_kvm *k, struct vcpu *vcpu);
-/* KVM_EXIT_DEBUG; returns true to keep running (always, today). */
-bool gdb_kvm_debug_exit(struct gdb_kvm *k, struct vcpu *vcpu);
-/*
- * An int3 at gva that KVM could not emulate (PVM hosts): if it is one of
- * gdb's breakpoints, report the hit (as for KVM_EXIT_DEBUG) and return
- * true; else false and nothing happens.
- */
-bool gdb_kvm_sw_bp_hit(struct gdb_kvm *k, struct vcpu *vcpu, uint64_t gva);
-
-/* The state a guest-virtual address is translated with. */
-struct gdb_mmu {
-	uint64_t cr0, cr3, cr4, efer;
-};
-
-/*
- * Walk the guest's page tables in guest RAM: paging off (identity),
- * 32-bit (4K/4M), PAE (4K/2M), 4- and 5-level long mode (4K/2M/1G).
- * Returns 0 and *gpa, or -EFAULT (not present, non-canonical, a table
- * outside RAM).  *page_size (may be NULL): the mapping's size.
- */
-int gdb_gva_to_gpa(const struct guest_mem *mem, const struct gdb_mmu *mmu,
-		   uint64_t gva, uint64_t *gpa, uint64_t *page_size);
 
 #endif

@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/exit.h"
 #include "core/iobus.h"
+#include "core/irq.h"
 
 /* Register offsets from ACPI_PM_PORT. */
 #define ACPI_PM1_STS		0	/* PM1a_EVT_BLK: status half */
@@ -34,11 +36,10 @@
 /* The SLP_TYP value the DSDT's \_S5 package hands the guest. */
 #define ACPI_S5_SLP_TYP		5
 
-struct vm;
-
 struct acpi_pm {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	struct exit_line exit;		/* S5: VM_EXIT_POWEROFF */
+	struct irq_line sci;
 	uint16_t sts;
 	uint16_t en;
 	uint16_t cnt;			/* without the write-only bits */
@@ -47,11 +48,12 @@ struct acpi_pm {
 
 /*
  * Register the device on `pio` at ACPI_PM_PORT.  S5 requests end the VM
- * with vm_request_exit(vm, VM_EXIT_POWEROFF, 0); the SCI is driven through
- * vm->isa_irq[ACPI_SCI_IRQ], looked up at the time of each change.
+ * through `exit` (VM_EXIT_POWEROFF, status 0); the SCI is driven on `sci`
+ * (ISA IRQ ACPI_SCI_IRQ on the PC board).
  * Returns 0 or the -errno of iobus_register().
  */
-int acpi_pm_init(struct acpi_pm *pm, struct iobus *pio, struct vm *vm);
+int acpi_pm_init(struct acpi_pm *pm, struct iobus *pio, struct irq_line sci,
+		 struct exit_line exit);
 void acpi_pm_destroy(struct acpi_pm *pm);
 
 /*

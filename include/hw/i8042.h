@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/exit.h"
 #include "core/iobus.h"
 
 /* Status register (read 0x64). */
@@ -53,11 +54,9 @@
 #define I8042_OUTPORT_RESET_N	0x01	/* 0 = hold the CPU in reset */
 #define I8042_OUTPORT_A20	0x02
 
-struct vm;
-
 struct i8042 {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	struct exit_line exit;	/* a reset request: VM_EXIT_REBOOT */
 	uint8_t ctr;		/* controller command byte */
 	uint8_t outport;
 	uint8_t status;		/* SYSFLAG, CMDDAT, AUXDATA, OBF */
@@ -69,7 +68,7 @@ struct i8042 {
  * Register ports 0x60 and 0x64 on `pio`.  A guest reset request ends the
  * VM with VM_EXIT_REBOOT.  Returns 0 or -errno (after printing why).
  */
-int i8042_init(struct i8042 *k, struct iobus *pio, struct vm *vm);
+int i8042_init(struct i8042 *k, struct iobus *pio, struct exit_line exit);
 void i8042_exit(struct i8042 *k, struct iobus *pio);
 
 #endif

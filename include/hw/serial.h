@@ -14,6 +14,7 @@
 
 #include "core/iobus.h"
 #include "core/irq.h"
+#include "core/term.h"
 
 #define UART_NR_PORTS	8
 #define UART_FIFO_SIZE	16
@@ -111,5 +112,8 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
  * -1 disables the notification.  Thread-safe.
  */
 void serial_set_rx_notify(struct serial *s, int fd);
+
+/* The UART as the console's input port (core/term.c). */
+struct term_port serial_term_port(struct serial *s);
 
 #endif

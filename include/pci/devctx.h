@@ -14,23 +14,9 @@
 #include "core/evloop.h"
 #include "core/guest_mem.h"
 #include "core/iobus.h"
+#include "core/memslot.h"
 #include "core/irq_router.h"
 #include "pci/pci.h"
-
-struct memslot_ops {
-	/* Map host memory at a guest-physical range; returns a slot or -errno. */
-	int (*map)(void *opaque, uint64_t gpa, uint64_t size, void *hva);
-	int (*unmap)(void *opaque, int slot);
-};
-
-struct ioeventfd_ops {
-	/*
-	 * KVM_IOEVENTFD: a guest write of `len` bytes to MMIO `addr` signals
-	 * `fd` in the kernel, without an exit to mvm (any value).
-	 */
-	int (*assign)(void *opaque, uint64_t addr, unsigned int len, int fd,
-		      bool assign);
-};
 
 struct device_ctx {
 	struct iobus *pio;

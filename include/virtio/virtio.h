@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pci/devctx.h"
 #include "pci/msix.h"
@@ -230,6 +231,8 @@ int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
 		    struct device_ctx *ctx, void *priv);
 /* Stop the thread, take the function off the bus, free everything. */
 void virtio_dev_destroy(struct virtio_dev *vdev);
+/* `mvm stat`: interrupts per MSI-X vector (msix_vectors_stat()). */
+void virtio_dev_print_stat(struct virtio_dev *vdev, FILE *out);
 
 /* The virtqueue of queue q (valid to pop/push in queue_notify). */
 struct virtq *virtio_dev_queue(struct virtio_dev *vdev, unsigned int q);

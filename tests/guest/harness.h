@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/vm.h"
+#include "machine.h"
 #include "tap.h"
 #include "lib/ucall_host.h"
 
@@ -26,8 +26,8 @@
 #endif
 
 struct guest_run {
-	int build_err;		/* vm_build() result */
-	int status;		/* vm_run() result */
+	int build_err;		/* machine_build() result */
+	int status;		/* machine_run() result */
 	int exit_reason;	/* vm.exit_reason after the run */
 	char *console;		/* NUL-terminated serial output */
 	size_t console_len;
@@ -77,10 +77,10 @@ static inline uint8_t *guest_load(const char *name, size_t *len)
 }
 
 /* Fill cfg for an in-memory guest image with the test defaults. */
-static inline void guest_config(struct vm_config *cfg, const uint8_t *img,
+static inline void guest_config(struct machine_config *cfg, const uint8_t *img,
 				size_t len, const char *label)
 {
-	vm_config_init(cfg);
+	machine_config_init(cfg);
 	cfg->kernel_image = img;
 	cfg->kernel_image_len = len;
 	cfg->kernel_label = label;
@@ -92,16 +92,17 @@ static inline void guest_config(struct vm_config *cfg, const uint8_t *img,
 
 /*
  * Build, attach ucall, run, destroy.  cfg->console_out_fd is replaced by a
- * memfd whose contents end up in r->console.  Returns vm_run()'s status, or
+ * memfd whose contents end up in r->console.  Returns machine_run()'s status, or
  * -1 if the VM could not be built.  guest_run_inspect() also calls
- * inspect(vm, arg) after vm_run() and before vm_destroy().
+ * inspect(m, arg) after machine_run() and before machine_destroy().
  */
-static inline int guest_run_inspect(struct vm_config *cfg,
+static inline int guest_run_inspect(struct machine_config *cfg,
 				    struct guest_run *r,
-				    void (*inspect)(struct vm *vm, void *arg),
+				    void (*inspect)(struct machine *m,
+						    void *arg),
 				    void *arg)
 {
-	struct vm vm;
+	struct machine m;
 	off_t len;
 	int fd;
 
@@ -112,22 +113,22 @@ static inline int guest_run_inspect(struct vm_config *cfg,
 		exit(1);
 	}
 	cfg->console_out_fd = fd;
-	r->build_err = vm_build(&vm, cfg);
+	r->build_err = machine_build(&m, cfg);
 	if (r->build_err) {
 		close(fd);
 		r->status = -1;
 		r->console = strdup("");
 		return -1;
 	}
-	if (ucall_attach(&vm)) {
+	if (ucall_attach(&m.vm)) {
 		printf("Bail out! ucall_attach failed\n");
 		exit(1);
 	}
-	r->status = vm_run(&vm);
-	r->exit_reason = vm.exit_reason;
+	r->status = machine_run(&m);
+	r->exit_reason = m.vm.exit_reason;
 	if (inspect)
-		inspect(&vm, arg);	/* devices are still there */
-	vm_destroy(&vm);
+		inspect(&m, arg);	/* devices are still there */
+	machine_destroy(&m);
 
 	len = lseek(fd, 0, SEEK_END);
 	r->console = calloc(1, len > 0 ? len + 1 : 1);
@@ -138,7 +139,7 @@ static inline int guest_run_inspect(struct vm_config *cfg,
 	return r->status;
 }
 
-static inline int guest_run(struct vm_config *cfg, struct guest_run *r)
+static inline int guest_run(struct machine_config *cfg, struct guest_run *r)
 {
 	return guest_run_inspect(cfg, r, NULL, NULL);
 }

@@ -13,7 +13,7 @@ static void check_output(const char *how, const struct guest_run *r,
 {
 	char want[128];
 
-	is_int(r->build_err, 0, "vm_build");
+	is_int(r->build_err, 0, "machine_build");
 	is_int(r->status, 0, "exit status 0");
 	is_int(r->exit_reason, VM_EXIT_POWEROFF, "ended by ACPI poweroff");
 	ok(strstr(r->console, "mvm embedded guest: hello from the guest"),
@@ -39,7 +39,7 @@ static void check_output(const char *how, const struct guest_run *r,
 
 int main(void)
 {
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	uint8_t *img;
 	size_t len;
@@ -53,7 +53,7 @@ int main(void)
 	free(r.console);
 	free(img);
 
-	vm_config_init(&cfg);
+	machine_config_init(&cfg);
 	cfg.kernel = guest_path("embedded");
 	cfg.nr_cpus = 2;
 	cfg.mem_size = 64ULL << 20;

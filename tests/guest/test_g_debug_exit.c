@@ -4,7 +4,7 @@
 
 int main(void)
 {
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	struct ucall s = { 0 };
 	uint8_t *img;
@@ -15,8 +15,8 @@ int main(void)
 	guest_config(&cfg, img, len, "g_debug_exit");
 	guest_run(&cfg, &r);
 
-	is_int(r.build_err, 0, "vm_build");
-	is_int(r.status, 42, "vm_run returns the guest's status");
+	is_int(r.build_err, 0, "machine_build");
+	is_int(r.status, 42, "machine_run returns the guest's status");
 	is_int(r.exit_reason, VM_EXIT_DEBUG_EXIT, "exit reason is debug-exit");
 	is_int(guest_ucalls(UCALL_SYNC, &s, 1), 1, "guest reached the port");
 	is_int(s.args[1], 42, "guest meant 42");

@@ -8,7 +8,7 @@
 
 int main(void)
 {
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	struct ucall s[4] = { 0 };
 	uint8_t *img;
@@ -20,7 +20,7 @@ int main(void)
 	guest_config(&cfg, img, len, "g_emul");
 	cfg.pvm_compat = true;
 	guest_run(&cfg, &r);
-	is_int(r.build_err, 0, "compat: vm_build");
+	is_int(r.build_err, 0, "compat: machine_build");
 	is_int(r.status, 0x55, "compat: the guest ran past the popcnt to its exit");
 	is_int(guest_ucalls(UCALL_SYNC, s, 4), 4, "compat: four checkpoints");
 	is_int(s[0].args[1], 0, "compat: CPUID.1:ECX.POPCNT hidden from the guest");

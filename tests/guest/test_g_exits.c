@@ -24,7 +24,7 @@ static void *send_sigterm(void *arg)
 
 int main(void)
 {
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	char *err_text;
 	size_t len;
@@ -62,7 +62,7 @@ int main(void)
 	free(r.console);
 	free(img);
 
-	/* SIGTERM: the VM is stopped, vm_run returns 143. */
+	/* SIGTERM: the VM is stopped, machine_run returns 143. */
 	img = guest_load("g_spin", &len);
 	guest_config(&cfg, img, len, "g_spin");
 	sigemptyset(&term);

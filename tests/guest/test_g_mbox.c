@@ -38,22 +38,22 @@ struct host_view {
 	uint64_t mmio64_base;
 };
 
-/* After vm_run(), before vm_destroy(): the passthrough host's state. */
-static void inspect_host(struct vm *vm, void *arg)
+/* After machine_run(), before machine_destroy(): the passthrough host's state. */
+static void inspect_host(struct machine *m, void *arg)
 {
 	struct host_view *hv = arg;
 
 	memset(hv, 0, sizeof(*hv));
-	hv->mmio64_base = vm->mmio64_base;
-	hv->router = vm->router.stats;
-	if (vm->nr_passthrough == 1 && vm->passthrough[0]->owned_host) {
-		struct vfio_host *h = vm->passthrough[0]->owned_host;
+	hv->mmio64_base = m->mmio64_base;
+	hv->router = m->vm.router.stats;
+	if (m->nr_passthrough == 1 && m->passthrough[0]->owned_host) {
+		struct vfio_host *h = m->passthrough[0]->owned_host;
 
 		hv->have = true;
 		hv->sim = *vfio_sim_stats(h);
 		hv->msix_enabled = vfio_sim_msix_enabled(h);
 		hv->msix_allocated = vfio_sim_msix_allocated(h);
-		hv->vd = vm->passthrough[0]->msix_stats;
+		hv->vd = m->passthrough[0]->msix_stats;
 	}
 }
 
@@ -62,7 +62,7 @@ static void run_flavour(const uint8_t *img, size_t len, const char *host)
 	unsigned long long val[ST_NR] = { 0 };
 	unsigned int seen[ST_NR] = { 0 }, i, n, order_ok = 1, last = 0;
 	struct ucall s[64];
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct host_view hv;
 	struct guest_run r;
 	char spec[96];
@@ -78,7 +78,7 @@ static void run_flavour(const uint8_t *img, size_t len, const char *host)
 	memset(&hv, 0, sizeof(hv));
 	guest_run_inspect(&cfg, &r, inspect_host, &hv);
 
-	is_int(r.build_err, 0, "%s: vm_build with the passthrough device", host);
+	is_int(r.build_err, 0, "%s: machine_build with the passthrough device", host);
 	is_int(r.status, 0, "%s: exit status 0", host);
 	is_int(r.exit_reason, VM_EXIT_POWEROFF, "%s: ended by ACPI poweroff",
 	       host);

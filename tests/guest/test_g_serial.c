@@ -11,7 +11,7 @@
 
 int main(void)
 {
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	struct ucall s[4] = { 0 };
 	uint8_t *img;
@@ -22,7 +22,7 @@ int main(void)
 	guest_config(&cfg, img, len, "g_serial");
 	guest_run(&cfg, &r);
 
-	is_int(r.build_err, 0, "vm_build");
+	is_int(r.build_err, 0, "machine_build");
 	is_int(r.status, 0, "exit status 0 after GUEST_DONE");
 	is_int(r.exit_reason, VM_EXIT_POWEROFF, "ended by ACPI poweroff");
 	ok(r.console_len == strlen(LINE) && !memcmp(r.console, LINE,

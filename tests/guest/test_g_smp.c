@@ -9,7 +9,7 @@
 
 int main(void)
 {
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	struct ucall s[64] = { 0 };
 	unsigned int seen[NR_CPUS] = { 0 }, i, n, stray = 0, madt = 0;
@@ -22,7 +22,7 @@ int main(void)
 	cfg.nr_cpus = NR_CPUS;
 	guest_run(&cfg, &r);
 
-	is_int(r.build_err, 0, "vm_build");
+	is_int(r.build_err, 0, "machine_build");
 	is_int(r.status, 0, "exit status 0");
 	is_int(r.exit_reason, VM_EXIT_POWEROFF, "ended by ACPI poweroff");
 	is_int(ucall_count_cmd(UCALL_ASSERT), 0, "no guest asserts");

@@ -189,7 +189,7 @@ static void run_flavour(const uint8_t *img, size_t img_len,
 	const char *nm = fl->name;
 	bool order_ok = true, okay;
 	struct ucall s[48];
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	uint8_t *before = NULL;
 	off_t file_size = 0;
@@ -237,7 +237,7 @@ static void run_flavour(const uint8_t *img, size_t img_len,
 	cfg.nr_disks = 1;
 	guest_run(&cfg, &r);
 
-	is_int(r.build_err, 0, "%s: vm_build with the disk", nm);
+	is_int(r.build_err, 0, "%s: machine_build with the disk", nm);
 	is_int(r.status, 0, "%s: exit status 0", nm);
 	is_int(r.exit_reason, VM_EXIT_POWEROFF, "%s: ended by ACPI poweroff",
 	       nm);

@@ -35,7 +35,7 @@ int main(void)
 	unsigned int seen[ST_NR] = { 0 }, i, n, last = 0;
 	bool order_ok = true;
 	struct ucall s[32];
-	struct vm_config cfg;
+	struct machine_config cfg;
 	struct guest_run r;
 	unsigned long long in = 0;
 	uint8_t *img;
@@ -60,7 +60,7 @@ int main(void)
 	close(p[0]);
 	close(p[1]);
 
-	is_int(r.build_err, 0, "vm_build with --console virtio");
+	is_int(r.build_err, 0, "machine_build with --console virtio");
 	is_int(r.status, 0, "exit status 0");
 	is_int(r.exit_reason, VM_EXIT_POWEROFF, "ended by ACPI poweroff");
 	is_int(ucall_count_cmd(UCALL_ASSERT), 0, "no guest asserts");

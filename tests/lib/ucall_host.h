@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Host side of the ucall port (see ucall.h): records every call a guest
- * makes so a TAP test can assert on them after vm_run().  One VM at a time
- * per test process; the records survive vm_destroy().
+ * makes so a TAP test can assert on them after machine_run().  One VM at a time
+ * per test process; the records survive machine_destroy().
  */
 #ifndef MVM_TEST_UCALL_HOST_H
 #define MVM_TEST_UCALL_HOST_H
@@ -17,7 +17,7 @@ struct vm;
 
 /*
  * Claim UCALL_PORT on vm->pio and clear the records.  Call after
- * vm_build() and before vm_run().  Returns 0 or -errno from the bus.
+ * machine_build() and before machine_run().  Returns 0 or -errno from the bus.
  */
 int ucall_attach(struct vm *vm);
 /* Forget all records (ucall_attach() does this too). */

@@ -9,21 +9,13 @@
 #include "core/iobus.h"
 #include "x86/layout.h"
 #include "core/util.h"
-#include "core/vm.h"
 #include "tap.h"
 
-/*
- * The device's one way out of the VM.  Weak, so that the test keeps its
- * recorder even when linked against libmvm.a: the linker pulls no archive
- * member for a symbol that is already defined, and a strong definition
- * in core/vm.o (if something else pulled that in) would win silently
- * instead of clashing; the count checks below would then fail loudly.
- */
+/* The device's one way out of the VM: its exit line, recorded here. */
 static unsigned int exit_calls;
 static enum vm_exit_reason exit_why;
 
-__attribute__((weak))
-void vm_request_exit(struct vm *vm, enum vm_exit_reason why, int status)
+static void record_exit(void *opaque, enum vm_exit_reason why, int status)
 {
 	exit_calls++;
 	exit_why = why;
@@ -68,18 +60,18 @@ static uint16_t slp(unsigned int typ, bool en)
 
 int main(void)
 {
-	static struct vm vm;		/* zeroed, as the header allows */
+	const struct exit_line exit = { .request = record_exit };
+	const struct irq_line sci = {
+		.set = sci_set, .pin = ACPI_SCI_IRQ,
+	};
 	struct acpi_pm pm, other;
 	struct iobus pio;
 	unsigned int typ;
 
 	log_quiet = true;
 	iobus_init(&pio, "pio");
-	vm.isa_irq[ACPI_SCI_IRQ] = (struct irq_line){
-		.set = sci_set, .pin = ACPI_SCI_IRQ,
-	};
-	is_int(acpi_pm_init(&pm, &pio, &vm), 0, "acpi_pm_init");
-	is_int(acpi_pm_init(&other, &pio, &vm), -EEXIST,
+	is_int(acpi_pm_init(&pm, &pio, sci, exit), 0, "acpi_pm_init");
+	is_int(acpi_pm_init(&other, &pio, sci, exit), -EEXIST,
 	       "second device on the same ports refused");
 
 	/* Reset state. */
@@ -152,8 +144,6 @@ int main(void)
 	pio_write(&pio, EN, 2, 0x1234);
 	pio_write(&pio, ACPI_PM_PORT + 6, 2, 0xffff);
 	is_int(pio_read(&pio, EN, 2), 0x1234, "registers untouched");
-	if (!exit_calls && vm.exit_reason)
-		tap_diag("core/vm.o's vm_request_exit was linked in");
 
 	iobus_unregister(&pio, ACPI_PM_PORT, &pm);
 	acpi_pm_destroy(&pm);

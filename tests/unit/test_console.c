@@ -19,15 +19,15 @@
 
 static struct iobus pio;
 
-static size_t filter(struct console_filter *f, const char *in, size_t len,
+static size_t filter(struct term_filter *f, const char *in, size_t len,
 		     uint8_t *out, bool *quit)
 {
-	return console_filter(f, (const uint8_t *)in, len, out, quit);
+	return term_filter(f, (const uint8_t *)in, len, out, quit);
 }
 
 static void test_filter(void)
 {
-	struct console_filter f = { 0 };
+	struct term_filter f = { 0 };
 	uint8_t out[16];
 	bool quit;
 	size_t n;
@@ -110,8 +110,9 @@ static bool wait_exit(struct vm *vm)
 
 static void test_pipe(struct serial *s)
 {
+	struct term_port port = serial_term_port(s);
 	struct vm vm = { 0 };
-	struct console c;
+	struct term c;
 	uint8_t big[200], got[200];
 	double cpu;
 	size_t i, n;
@@ -121,7 +122,8 @@ static void test_pipe(struct serial *s)
 		tap_skip(7, "pipe failed");
 		return;
 	}
-	is_int(console_start(&c, s, &vm, fds[0]), 0, "console_start on a pipe");
+	is_int(term_start(&c, &port, vm_exit_line(&vm), fds[0]), 0,
+	       "term_start on a pipe");
 	ok(!c.tty, "a pipe is not a terminal");
 	if (write(fds[1], "hi\x01x\x01\x01", 6) != 6)
 		tap_diag("short pipe write");
@@ -148,36 +150,38 @@ static void test_pipe(struct serial *s)
 	/* EOF ends the thread by itself; stop must still return. */
 	close(fds[1]);
 	usleep(20 * 1000);
-	console_stop(&c);
-	console_stop(&c);
+	term_stop(&c);
+	term_stop(&c);
 	ok(!c.running && c.stop_fd < 0,
-	   "console_stop after EOF returns, twice");
+	   "term_stop after EOF returns, twice");
 	close(fds[0]);
 }
 
 static void test_stop_while_idle(struct serial *s)
 {
+	struct term_port port = serial_term_port(s);
 	struct vm vm = { 0 };
-	struct console c;
+	struct term c;
 	int fds[2];
 
 	if (pipe(fds)) {
 		tap_skip(1, "pipe failed");
 		return;
 	}
-	console_start(&c, s, &vm, fds[0]);
+	term_start(&c, &port, vm_exit_line(&vm), fds[0]);
 	usleep(20 * 1000);	/* let it block in poll() */
-	console_stop(&c);
-	ok(!c.running, "console_stop wakes a thread blocked on input");
+	term_stop(&c);
+	ok(!c.running, "term_stop wakes a thread blocked on input");
 	close(fds[0]);
 	close(fds[1]);
 }
 
 static void test_pty(struct serial *s)
 {
+	struct term_port port = serial_term_port(s);
 	struct vm vm = { 0 };
 	struct termios t;
-	struct console c;
+	struct term c;
 	uint8_t got[8];
 	int master, slave;
 	size_t n;
@@ -195,7 +199,8 @@ static void test_pty(struct serial *s)
 		close(master);
 		return;
 	}
-	is_int(console_start(&c, s, &vm, slave), 0, "console_start on a pty");
+	is_int(term_start(&c, &port, vm_exit_line(&vm), slave), 0,
+	       "term_start on a pty");
 	ok(c.tty, "pty detected as a terminal");
 	tcgetattr(slave, &t);
 	ok(!(t.c_lflag & (ICANON | ECHO | ISIG)) && !(t.c_iflag & ICRNL),
@@ -213,10 +218,10 @@ static void test_pty(struct serial *s)
 	ok(wait_exit(&vm), "^A x ends the VM");
 	is_int(vm.exit_reason, VM_EXIT_SIGNAL, "exit reason is VM_EXIT_SIGNAL");
 
-	console_stop(&c);
+	term_stop(&c);
 	tcgetattr(slave, &t);
 	ok((t.c_lflag & (ICANON | ECHO | ISIG)) == (ICANON | ECHO | ISIG),
-	   "terminal mode restored by console_stop");
+	   "terminal mode restored by term_stop");
 	close(slave);
 	close(master);
 }

@@ -42,7 +42,7 @@ static void test_probe(void)
 	struct i8042 k;
 	uint8_t st, r = 0, ctr = 0;
 
-	is_int(i8042_init(&k, &pio, &vm), 0, "i8042_init");
+	is_int(i8042_init(&k, &pio, vm_exit_line(&vm)), 0, "i8042_init");
 	st = inb(I8042_CMD_PORT);
 	ok(st != 0xff, "status is not 0xff (controller present)");
 	is_int(st & (I8042_STR_OBF | I8042_STR_IBF), 0,
@@ -107,7 +107,7 @@ static void test_reset_pulse(void)
 	struct vm vm = { 0 };
 	struct i8042 k;
 
-	i8042_init(&k, &pio, &vm);
+	i8042_init(&k, &pio, vm_exit_line(&vm));
 	outb(I8042_CMD_PORT, I8042_CMD_PULSE_RESET);
 	is_int(vm.exit_reason, VM_EXIT_REBOOT, "0xfe requests a reboot");
 	is_int(vm.exit_status, 0, "reboot status 0");
@@ -119,7 +119,7 @@ static void test_reset_outport(void)
 	struct vm vm = { 0 };
 	struct i8042 k;
 
-	i8042_init(&k, &pio, &vm);
+	i8042_init(&k, &pio, vm_exit_line(&vm));
 	outb(I8042_CMD_PORT, I8042_CMD_WRITE_OUTPORT);
 	outb(I8042_DATA_PORT, 0x02);
 	is_int(vm.exit_reason, VM_EXIT_REBOOT,
@@ -133,7 +133,7 @@ static void test_bad_size(void)
 	struct i8042 k;
 	uint8_t buf[2] = { I8042_CMD_PULSE_RESET, I8042_CMD_PULSE_RESET };
 
-	i8042_init(&k, &pio, &vm);
+	i8042_init(&k, &pio, vm_exit_line(&vm));
 	log_quiet = true;
 	iobus_access(&pio, I8042_CMD_PORT, buf, 1, false);
 	ok(buf[0] != 0xff, "1-byte status read works");

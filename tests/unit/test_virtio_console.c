@@ -124,26 +124,26 @@ int main(void)
 
 	/* The console thread (core/term.c) as the feeder. */
 	{
-		struct console_port port = {
+		struct term_port port = {
 			.receive = virtio_console_receive,
 			.set_rx_notify = virtio_console_set_rx_notify,
 			.opaque = con,
 		};
 		struct vm vm = { 0 };
-		struct console c;
+		struct term c;
 		int in[2];
 
 		if (pipe(in))
 			abort();
 		post_rx(&d, &rx, rb, 64);
-		is_int(console_start_port(&c, &port, &vm, in[0]), 0,
+		is_int(term_start(&c, &port, vm_exit_line(&vm), in[0]), 0,
 		       "console thread started on a virtio-console port");
 		if (write(in[1], "typed", 5) != 5)
 			abort();
 		ok(vtest_wait_used(&rx) && gvq_get_used(&rx, &id, &len) &&
 		   len == 5 && !memcmp(gvq_ptr(&rx, rb, 5), "typed", 5),
 		   "stdin bytes reach the guest's receive buffer");
-		console_stop(&c);
+		term_stop(&c);
 		close(in[0]);
 		close(in[1]);
 	}

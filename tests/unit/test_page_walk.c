@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The gdb stub's guest page-table walker on hand-built tables in a
+ * The guest page-table walker (x86/page_walk.c) on hand-built tables in a
  * synthetic guest RAM: 4-level long mode with 4K, 2M and 1G pages,
  * non-present entries at each level, non-canonical addresses, tables
  * outside RAM; 5-level, PAE, 32-bit (4M, PSE-36) and paging off.
  */
 #include "tap.h"
-#include "debug/gdbstub.h"
+#include "x86/page_walk.h"
 #include "core/guest_mem.h"
 #include "core/util.h"
 
@@ -35,11 +35,11 @@ static void pte32(uint64_t table, unsigned int idx, uint32_t v)
 	put_le32(gpa_to_hva(&mem, table + idx * 4ULL, 4), v);
 }
 
-static bool walks_to(const struct gdb_mmu *mmu, uint64_t gva, uint64_t want,
+static bool walks_to(const struct x86_mmu *mmu, uint64_t gva, uint64_t want,
 		     uint64_t want_size)
 {
 	uint64_t gpa = 0, size = 0;
-	int err = gdb_gva_to_gpa(&mem, mmu, gva, &gpa, &size);
+	int err = x86_gva_to_gpa(&mem, mmu, gva, &gpa, &size);
 
 	if (err || gpa != want || size != want_size) {
 		tap_diag("gva %#llx: err %d gpa %#llx size %#llx, want %#llx size %#llx",
@@ -51,16 +51,16 @@ static bool walks_to(const struct gdb_mmu *mmu, uint64_t gva, uint64_t want,
 	return true;
 }
 
-static bool faults(const struct gdb_mmu *mmu, uint64_t gva)
+static bool faults(const struct x86_mmu *mmu, uint64_t gva)
 {
 	uint64_t gpa;
 
-	return gdb_gva_to_gpa(&mem, mmu, gva, &gpa, NULL) == -EFAULT;
+	return x86_gva_to_gpa(&mem, mmu, gva, &gpa, NULL) == -EFAULT;
 }
 
 static void test_long_mode(void)
 {
-	struct gdb_mmu mmu = {
+	struct x86_mmu mmu = {
 		.cr0 = CR0_PG | CR0_PE, .cr3 = 0x10000 | 0x18 /* PWT|PCD */,
 		.cr4 = CR4_PAE, .efer = EFER_LMA | EFER_LME,
 	};
@@ -95,7 +95,7 @@ static void test_long_mode(void)
 	ok(faults(&mmu, 0x0000800000000000ULL), "non-canonical (low)");
 	ok(faults(&mmu, 0xffff7fffffffffffULL), "non-canonical (high)");
 	gpa = 0;
-	ok(gdb_gva_to_gpa(&mem, &mmu, 0x5000, &gpa, NULL) == 0 &&
+	ok(x86_gva_to_gpa(&mem, &mmu, 0x5000, &gpa, NULL) == 0 &&
 	   gpa == 0x7000, "page_size may be NULL");
 
 	/* 5-level: PML5 0x16000 [0] -> the same PML4. */
@@ -111,10 +111,10 @@ static void test_long_mode(void)
 
 static void test_legacy(void)
 {
-	struct gdb_mmu off = { .cr0 = CR0_PE };
-	struct gdb_mmu pae = { .cr0 = CR0_PG | CR0_PE, .cr3 = 0x20020,
+	struct x86_mmu off = { .cr0 = CR0_PE };
+	struct x86_mmu pae = { .cr0 = CR0_PG | CR0_PE, .cr3 = 0x20020,
 			       .cr4 = CR4_PAE };
-	struct gdb_mmu m32 = { .cr0 = CR0_PG | CR0_PE, .cr3 = 0x30000,
+	struct x86_mmu m32 = { .cr0 = CR0_PG | CR0_PE, .cr3 = 0x30000,
 			       .cr4 = CR4_PSE };
 
 	ok(walks_to(&off, 0x123456, 0x123456, 4096), "paging off: identity");
