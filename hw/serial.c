@@ -14,6 +14,13 @@
  *   DSR/CTS/RI/DCD, which is what Linux's 8250 autoconfig checks.
  * - No parity/framing/break errors ever happen, so the only line status
  *   interrupt source is an overrun.
+ * - Host input obeys RTS/CTS flow control: bytes are offered only while
+ *   the guest asserts RTS outside loopback (in loopback the modem outputs
+ *   are inactive on the pins: datasheet, MCR bit 4).  Linux raises RTS
+ *   when a program opens the tty, after its startup has cleared the
+ *   FIFOs, and drops it on the last close (HUPCL), so input typed or
+ *   piped before the guest is ready waits on the host instead of being
+ *   lost to the driver's FIFO resets or its loopback self-test.
  * - OUT2 does not gate the IRQ.  On a PC it gates the UART's INTR pin onto
  *   the ISA bus for the 8259; we drive an IOAPIC pin directly, and both
  *   QEMU and kvmtool leave it ungated too.  Linux sets OUT2 anyway.
@@ -148,6 +155,12 @@ static void rx_push(struct serial *s, uint8_t c)
 	s->rx_count++;
 }
 
+/* The guest's receiver is ready for the host: RTS, not in loopback. */
+static bool rx_ready(const struct serial *s)
+{
+	return (s->mcr & (UART_MCR_RTS | UART_MCR_LOOP)) == UART_MCR_RTS;
+}
+
 /* Tell a refused serial_receive() caller that there is room again. */
 static void rx_space_freed(struct serial *s)
 {
@@ -280,10 +293,15 @@ static void serial_write_reg(struct serial *s, unsigned int reg, uint8_t val)
 	case UART_LCR:
 		s->lcr = val;
 		break;
-	case UART_MCR:
+	case UART_MCR: {
+		bool was_ready = rx_ready(s);
+
 		s->mcr = val & 0x1f;	/* bits 7:5 are always 0 */
 		update_msr(s);
+		if (!was_ready && rx_ready(s))
+			rx_space_freed(s);	/* RTS up: send what waits */
 		break;
+	}
 	case UART_LSR:
 		/* Factory test only on real parts; ignored. */
 		break;
@@ -437,15 +455,13 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (s->mcr & UART_MCR_LOOP) {
-		n = len;
-	} else {
+	if (rx_ready(s)) {
 		while (n < len && s->rx_count < rx_capacity(s))
 			rx_push(s, buf[n++]);
-		if (n < len)
-			s->rx_waiter = true;
 		serial_update_irq(s);
 	}
+	if (n < len)
+		s->rx_waiter = true;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

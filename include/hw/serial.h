@@ -98,16 +98,17 @@ void serial_destroy(struct serial *s, struct iobus *pio);
 
 /*
  * Feed bytes from the host into the RX FIFO.  Returns how many were taken
- * (0..len): the FIFO holds 16 bytes (1 with FIFOs disabled), so the caller
- * keeps the rest and retries once the guest has read some.  In loopback
- * mode the receiver is disconnected from the line: all bytes are taken and
- * dropped, as on the wire.  Thread-safe.
+ * (0..len): the FIFO holds 16 bytes (1 with FIFOs disabled), and nothing
+ * is taken while the guest does not assert RTS or is in loopback (flow
+ * control), so the caller keeps the rest and retries once notified.
+ * Thread-safe.
  */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 
 /*
  * After serial_receive() took fewer bytes than offered, the next time the
- * guest frees RX FIFO space an 8-byte 1 is written to `fd` (an eventfd),
+ * guest frees RX FIFO space or raises RTS an 8-byte 1 is written to `fd`
+ * (an eventfd),
  * so the caller can sleep in poll() instead of retrying on a timer.
  * -1 disables the notification.  Thread-safe.
  */

@@ -157,6 +157,48 @@ static void test_pipe(struct serial *s)
 	close(fds[0]);
 }
 
+/*
+ * Input that arrives before the guest opens its tty (RTS low, or the
+ * driver's loopback self-test, or FIFO resets at init) waits on the host
+ * and reaches the guest in full once it raises RTS.
+ */
+static void test_early_input(struct serial *s)
+{
+	struct term_port port = serial_term_port(s);
+	static const char script[] = "echo one\necho two\nexit 7\n";
+	size_t len = sizeof(script) - 1, n;
+	struct vm vm = { 0 };
+	uint8_t got[64];
+	struct term c;
+	int fds[2];
+
+	if (pipe(fds)) {
+		tap_skip(4, "pipe failed");
+		return;
+	}
+	uart_wr(UART_MCR, 0);			/* not open yet */
+	is_int(term_start(&c, &port, vm_exit_line(&vm), fds[0]), 0,
+	       "term_start before the guest is ready");
+	if (write(fds[1], script, len) != (ssize_t)len)
+		tap_diag("short pipe write");
+	close(fds[1]);				/* and EOF right behind it */
+	usleep(50 * 1000);
+	is_int(uart_rd(UART_LSR) & UART_LSR_DR, 0,
+	       "RTS low: nothing delivered, nothing dropped");
+	uart_wr(UART_MCR, UART_MCR_LOOP | UART_MCR_RTS);	/* self-test */
+	uart_wr(UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RCVR);
+	usleep(20 * 1000);
+	is_int(uart_rd(UART_LSR) & UART_LSR_DR, 0,
+	       "loopback self-test and FIFO reset: still nothing taken");
+	uart_wr(UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+	n = uart_collect(got, len);
+	ok(n == len && !memcmp(got, script, len),
+	   "after RTS: the whole script arrives in order (%zu/%zu bytes)", n,
+	   len);
+	term_stop(&c);
+	close(fds[0]);
+}
+
 static void test_stop_while_idle(struct serial *s)
 {
 	struct term_port port = serial_term_port(s);
@@ -239,7 +281,10 @@ int main(void)
 	if (!s)
 		tap_skip_all("serial_create failed");
 	uart_wr(UART_FCR, UART_FCR_ENABLE);
+	uart_wr(UART_MCR, UART_MCR_DTR | UART_MCR_RTS);	/* the tty is open */
 	test_pipe(s);
+	test_early_input(s);
+	uart_wr(UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
 	test_stop_while_idle(s);
 	test_pty(s);
 	serial_destroy(s, &pio);
