@@ -80,7 +80,7 @@ static-tests:
 check: tests static-tests
 	MVM=$(abspath $(MVM)) GUEST_DIR=$(abspath $(GUEST_OUT)) \
 	BUILD=$(abspath $(BUILD)) STATIC_BUILD=$(abspath build-static) \
-	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t) \
+	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t tests/kvm/*.t) \
 		tests/nested/harness-args.t tests/nested/guest-tests.t tests/nested/gdb-session.t \
 		tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t \
 		tests/boot/gdb-linux.t

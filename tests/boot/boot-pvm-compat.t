@@ -22,15 +22,9 @@ NAMES=(
 )
 boot_begin boot-pvm-compat
 boot_mode
-if ! vars=$("$here/prepare.sh" "$work" 2>"$work/prepare.err"); then
-	diag <"$work/prepare.err"
-	skip_all "cannot get the kernel or initramfs: $(tail -n 1 "$work/prepare.err" | sed 's/^prepare: //')"
-fi
-eval "$vars"
-echo "# kernel: $KPKG $KVER (uname -r $KREL)"
+boot_prepare
 boot_run MVM-BOOT-OK "earlyprintk=serial mvm_cpuinfo=1" --pvm-compat on
 
-body=$(sed 's/^\[ *[0-9]*\.[0-9]*\] //' "$console")
 opts="noxsave nosmap nosmep clearcpuid=141,151"
 
 grep -qF -- "--pvm-compat: appending '$opts' to the kernel command line" "$errlog"
@@ -57,5 +51,4 @@ point 5 $? "$(printf '%s\n' "$body" | grep -m3 -E 'BUG:|Oops|Kernel panic')" \
 	"$(grep -m3 'emulat' "$errlog")"
 grep -q '^MVM-BOOT-OK' <<<"$body" && [ "$status" = 0 ]
 point 6 $? "mvm status $status" "$(tail -n 3 "$console")"
-echo "# pvm-compat boot test total wall time $(elapsed "$t_start") s"
-[ $failed -eq 0 ]
+boot_end

@@ -18,7 +18,8 @@
 # package; says SKIP with the reason otherwise.
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/../lib/wait.sh"
+. "$top/tests/lib/wait.sh"
+. "$top/tests/lib/gdb.sh"
 
 NAMES=(
 	"gdb attaches to the running kernel: the stop is in a named kernel function"
@@ -31,21 +32,16 @@ NAMES=(
 boot_begin gdb-linux
 boot_mode
 command -v gdb >/dev/null || skip_all "gdb is not installed"
-if ! vars=$("$here/prepare.sh" "$work" 2>"$work/prepare.err"); then
-	diag <"$work/prepare.err"
-	skip_all "cannot get the kernel or initramfs: $(tail -n 1 "$work/prepare.err" | sed 's/^prepare: //')"
-fi
-eval "$vars"
-cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}
-if [ ! -s "$cache/boot-test/${KPKG}_$KVER/vmlinux-dbg" ]; then
-	mkdir -p "$cache"
-	free_kb=$(df -Pk "$cache" | awk 'NR == 2 { print $4 }')
+boot_prepare
+if [ ! -s "$nested_cache/boot-test/${KPKG}_$KVER/vmlinux-dbg" ]; then
+	mkdir -p "$nested_cache"
+	free_kb=$(df -Pk "$nested_cache" | awk 'NR == 2 { print $4 }')
 	[ "${free_kb:-0}" -ge $((3 << 20)) ] ||
-		skip_all "less than 3 GiB free in $cache for the kernel's -dbg package"
+		skip_all "less than 3 GiB free in $nested_cache for the kernel's -dbg package"
 fi
 vmlinux=$("$here/fetch-dbg.sh" "$KPKG" "$KVER" vmlinux 2>"$work/dbg.err") ||
 	skip_all "no vmlinux with symbols: $(tail -n 1 "$work/dbg.err")"
-echo "# kernel: $KPKG $KVER (uname -r $KREL); vmlinux $vmlinux"
+echo "# vmlinux with symbols: $vmlinux"
 
 # The hold outlasts any session; `mvm stop` ends the VM once gdb is done.
 hold=300
@@ -62,20 +58,20 @@ if [ "$mode" = direct ]; then
 else
 	mkdir -p "$work/p"
 	cp "$static_mvm" "$work/p/mvm"
+	cp "$top/tests/lib/wait.sh" "$work/p/"
 	mv "$work/vmlinuz" "$work/initramfs.cpio.gz" "$work/p/"
 	# In the nested Linux: the kernel under mvm with its stub on
 	# loopback; once /init holds, a relay from the serial port wired to
 	# $port to the stub.  The relay ends when gdb detaches (the stub
 	# hangs up); then mvm stop.
-	script="cd p
+	script="cd p; . ./wait.sh
 ./mvm run -k vmlinuz -i initramfs.cpio.gz -m $mem -c $cpus -p '$params' --gdb 1234 --name $name </dev/null >console.log 2>mvm.err & pid=\$!
-i=0; while [ \$i -lt $limit ] && ! grep -q MVM-HOLD console.log; do sleep 1; i=\$((i+1)); done
-nc 127.0.0.1 1234 </dev/ttyS3 >/dev/ttyS3 & relay=\$!
-sleep 0.5; echo GDB_READY
+wait_for console.log MVM-HOLD $limit
+$gdb_relay
 wait \$relay; sleep 1; ./mvm stop $name
 wait \$pid; st=\$?
 tr -d '\r' <console.log; echo \"@@mvm-status \$st\"; cat mvm.err >&2"
-	"$top/tests/nested/run-in-kvm.sh" --timeout $((limit + hold + 120)) \
+	"$nested_harness" --timeout $((limit + hold + 120)) \
 		--serial-tcp "$port" "$work/p" -- sh -c "$script" \
 		>"$work/out" 2>"$work/mvm.err" &
 	rpid=$!
@@ -88,11 +84,7 @@ if ! wait_for "$work/out" "$ready" "$limit"; then
 	skip_all "the kernel did not reach its initramfs hold within ${limit}s ($mode)"
 fi
 
-cat >"$work/cmds" <<EOF
-set pagination off
-set confirm off
-set remotetimeout 60
-target remote 127.0.0.1:$port
+{ gdb_connect "$port"; cat <<EOF; } >"$work/cmds"
 echo @@bt\n
 bt 3
 info threads
@@ -126,14 +118,8 @@ fi
 wait $gpid
 gst=$?
 [ "$mode" = nested ] || "$MVM" stop "$name" >/dev/null 2>&1
-i=0
-while kill -0 $rpid 2>/dev/null && [ $i -lt $((hold + 120)) ]; do
-	sleep 1
-	i=$((i + 1))
-done
-kill $rpid 2>/dev/null
-wait $rpid 2>/dev/null
-after() { sed -n "/^@@$1\$/{n;p;q}" "$work/gdb.out"; }
+wait_exit $rpid $((hold + 120)) 2>/dev/null
+after() { gdb_after "$work/gdb.out" "$1"; }
 val() { after "$1" | sed -n 's/^\$[0-9]* = //p'; }
 
 frame=$(after bt)
@@ -164,5 +150,4 @@ fi
 st=$(sed -n 's/^@@mvm-status //p' "$work/out" | tail -n 1)
 grep -q '^MVM-BOOT-OK' "$work/out" && [ "$st" = 0 ]
 point 6 $? "mvm status ${st:-none}" "$(grep -v '^$' "$work/out" | tail -n 3)"
-echo "# gdb-linux total wall time $(elapsed "$t_start") s"
-[ $failed -eq 0 ]
+boot_end

@@ -5,16 +5,14 @@
 # to a raw image that received the same writes.  The helper is
 # build/tests/unit/test_qcow2 in its --dump/--write/--info modes.
 : "${MVM:=/dev/null}"
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/mvm.sh"
 
 T=${BUILD:-build}/tests/unit/test_qcow2
 if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
-	echo "1..0 # SKIP qemu-img/qemu-io not installed (Debian: qemu-utils)"
-	exit 0
+	skip_all "qemu-img/qemu-io not installed (Debian: qemu-utils)"
 fi
 if [ ! -x "$T" ]; then
-	echo "1..0 # SKIP $T not built"
-	exit 0
+	skip_all "$T not built"
 fi
 
 # Many small synced writes: a RAM file system keeps this test quick.
@@ -57,8 +55,7 @@ clean() {
 	if [ $? -eq 0 ] && ! grep -Eq 'ERROR|Leaked|leaked' <<<"$out"; then
 		ok 0 "$2: qemu-img check: no errors, no leaks"
 	else
-		ok 1 "$2: qemu-img check: no errors, no leaks"
-		sed 's/^/#   /' <<<"$out"
+		ok 1 "$2: qemu-img check: no errors, no leaks" "$out"
 	fi
 	qemu-img compare -q "$TMP/$1.qcow2" "$TMP/$1.raw"
 	ok $? "$2: qemu-img compare: identical to the raw image"

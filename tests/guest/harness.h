@@ -91,6 +91,20 @@ static inline void guest_config(struct machine_config *cfg, const uint8_t *img,
 }
 
 /*
+ * The usual start: guest_load(name) and guest_config() for it.  Returns
+ * the image, the caller's to free once the VM has run.
+ */
+static inline uint8_t *guest_setup(struct machine_config *cfg, const char *name)
+{
+	uint8_t *img;
+	size_t len;
+
+	img = guest_load(name, &len);
+	guest_config(cfg, img, len, name);
+	return img;
+}
+
+/*
  * Build, attach ucall, run, destroy.  cfg->console_out_fd is replaced by a
  * memfd whose contents end up in r->console.  Returns machine_run()'s status, or
  * -1 if the VM could not be built.  guest_run_inspect() also calls
@@ -155,6 +169,51 @@ static inline unsigned int guest_ucalls(unsigned int cmd, struct ucall *out,
 		if (uc.cmd == cmd && n < max)
 			out[n++] = uc;
 	return n;
+}
+
+/*
+ * The five points of a guest that ran to its end: built, exit status 0,
+ * ended by ACPI poweroff, no guest assert, DONE once.  what prefixes
+ * their names ("" or, say, "qcow2: ").
+ */
+static inline void guest_check_done(const struct guest_run *r,
+				    const char *what)
+{
+	is_int(r->build_err, 0, "%svm_build", what);
+	is_int(r->status, 0, "%sexit status 0", what);
+	is_int(r->exit_reason, VM_EXIT_POWEROFF, "%sended by ACPI poweroff",
+	       what);
+	is_int(ucall_count_cmd(UCALL_ASSERT), 0, "%sno guest asserts", what);
+	is_int(ucall_count_cmd(UCALL_DONE), 1, "%sguest reported DONE", what);
+}
+
+/*
+ * The SYNC reports of a guest that reports each of its stages 1..nr-1
+ * once, in order (args[0] the stage, args[1] a value): val[stage] and
+ * seen[stage] counted up (both nr long); *count is how many reports came.
+ * True when they were exactly the nr - 1 stages, in order.
+ */
+static inline bool guest_stages(unsigned long long *val, unsigned int *seen,
+				unsigned int nr, unsigned int *count)
+{
+	struct ucall s[64];
+	unsigned int i, n, last = 0;
+	bool order_ok = true;
+
+	n = guest_ucalls(UCALL_SYNC, s, 64);
+	for (i = 0; i < n; i++) {
+		unsigned int st = (unsigned int)s[i].args[0];
+
+		if (st == 0 || st >= nr || st <= last) {
+			order_ok = false;
+			continue;
+		}
+		last = st;
+		seen[st]++;
+		val[st] = s[i].args[1];
+	}
+	*count = n;
+	return order_ok && n == nr - 1;
 }
 
 #endif

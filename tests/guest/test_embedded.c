@@ -42,22 +42,20 @@ int main(void)
 	struct machine_config cfg;
 	struct guest_run r;
 	uint8_t *img;
-	size_t len;
 
 	guest_require_kvm();
-	img = guest_load("embedded", &len);
-	guest_config(&cfg, img, len, "embedded");
+	img = guest_setup(&cfg, "embedded");
 	cfg.nr_cpus = 2;
 	guest_run(&cfg, &r);
 	check_output("in memory", &r, 2);
 	free(r.console);
 	free(img);
 
-	machine_config_init(&cfg);
+	/* The test defaults, but the image named by path, as `mvm run -k`. */
+	guest_config(&cfg, NULL, 0, NULL);
 	cfg.kernel = guest_path("embedded");
 	cfg.nr_cpus = 2;
-	cfg.mem_size = 64ULL << 20;
-	cfg.console_in_fd = -1;
+	cfg.debug_exit = false;
 	guest_run(&cfg, &r);
 	check_output("from file", &r, 2);
 	free(r.console);

@@ -8,11 +8,9 @@ int main(void)
 	struct guest_run r;
 	struct ucall s = { 0 };
 	uint8_t *img;
-	size_t len;
 
 	guest_require_kvm();
-	img = guest_load("g_debug_exit", &len);
-	guest_config(&cfg, img, len, "g_debug_exit");
+	img = guest_setup(&cfg, "g_debug_exit");
 	guest_run(&cfg, &r);
 
 	is_int(r.build_err, 0, "machine_build");

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include "guest/harness.h"
+#include "lib/capture.h"
 #include "core/util.h"
 
 static void *send_sigterm(void *arg)
@@ -26,31 +27,16 @@ int main(void)
 {
 	struct machine_config cfg;
 	struct guest_run r;
-	char *err_text;
-	size_t len;
+	const char *err_text;
 	uint8_t *img;
-	int efd, saved;
-	off_t n;
 	pthread_t t;
 	sigset_t term;
 
 	guest_require_kvm();
 
 	/* Triple fault, with stderr captured to check the message. */
-	img = guest_load("g_triple", &len);
-	guest_config(&cfg, img, len, "g_triple");
-	efd = memfd_create("stderr", MFD_CLOEXEC);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	dup2(efd, STDERR_FILENO);
-	guest_run(&cfg, &r);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	n = lseek(efd, 0, SEEK_END);
-	err_text = calloc(1, (size_t)n + 1);
-	if (n > 0 && pread(efd, err_text, (size_t)n, 0) != n)
-		err_text[0] = 0;
-	close(efd);
+	img = guest_setup(&cfg, "g_triple");
+	err_text = CAPTURED(guest_run(&cfg, &r));
 	is_int(r.status, 1, "triple fault: exit status 1");
 	is_int(r.exit_reason, VM_EXIT_ERROR, "triple fault: error exit");
 	is_int(ucall_count_cmd(UCALL_SYNC), 1, "guest ran up to the fault");
@@ -58,13 +44,11 @@ int main(void)
 	   "message names the triple fault");
 	ok(strstr(err_text, "rip ") && strstr(err_text, "cr0 "),
 	   "message carries the registers");
-	free(err_text);
 	free(r.console);
 	free(img);
 
 	/* SIGTERM: the VM is stopped, machine_run returns 143. */
-	img = guest_load("g_spin", &len);
-	guest_config(&cfg, img, len, "g_spin");
+	img = guest_setup(&cfg, "g_spin");
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &term, NULL);

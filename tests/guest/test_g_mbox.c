@@ -60,12 +60,12 @@ static void inspect_host(struct machine *m, void *arg)
 static void run_flavour(const uint8_t *img, size_t len, const char *host)
 {
 	unsigned long long val[ST_NR] = { 0 };
-	unsigned int seen[ST_NR] = { 0 }, i, n, order_ok = 1, last = 0;
-	struct ucall s[64];
+	unsigned int seen[ST_NR] = { 0 }, i, n;
 	struct machine_config cfg;
 	struct host_view hv;
 	struct guest_run r;
-	char spec[96];
+	char spec[96], what[32];
+	bool order_ok;
 	bool dynamic = !strcmp(host, "dynamic");
 	unsigned long set_irqs;
 
@@ -78,26 +78,10 @@ static void run_flavour(const uint8_t *img, size_t len, const char *host)
 	memset(&hv, 0, sizeof(hv));
 	guest_run_inspect(&cfg, &r, inspect_host, &hv);
 
-	is_int(r.build_err, 0, "%s: machine_build with the passthrough device", host);
-	is_int(r.status, 0, "%s: exit status 0", host);
-	is_int(r.exit_reason, VM_EXIT_POWEROFF, "%s: ended by ACPI poweroff",
-	       host);
-	is_int(ucall_count_cmd(UCALL_ASSERT), 0, "%s: no guest asserts", host);
-	is_int(ucall_count_cmd(UCALL_DONE), 1, "%s: guest reported DONE", host);
-
-	n = guest_ucalls(UCALL_SYNC, s, 64);
-	for (i = 0; i < n; i++) {
-		unsigned int st = (unsigned int)s[i].args[0];
-
-		if (st == 0 || st >= ST_NR || st <= last) {
-			order_ok = 0;
-			continue;
-		}
-		last = st;
-		seen[st]++;
-		val[st] = s[i].args[1];
-	}
-	ok(order_ok && n == ST_NR - 1, "%s: %u reports, each stage once, in order",
+	snprintf(what, sizeof(what), "%s: ", host);
+	guest_check_done(&r, what);
+	order_ok = guest_stages(val, seen, ST_NR, &n);
+	ok(order_ok, "%s: %u reports, each stage once, in order",
 	   host, n);
 	for (i = 1; i < ST_NR; i++)
 		if (seen[i] != 1)

@@ -15,11 +15,9 @@ int main(void)
 	struct guest_run r;
 	struct ucall s[4] = { 0 };
 	uint8_t *img;
-	size_t len;
 
 	guest_require_kvm();
-	img = guest_load("g_serial", &len);
-	guest_config(&cfg, img, len, "g_serial");
+	img = guest_setup(&cfg, "g_serial");
 	guest_run(&cfg, &r);
 
 	is_int(r.build_err, 0, "machine_build");

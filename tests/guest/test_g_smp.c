@@ -14,19 +14,13 @@ int main(void)
 	struct ucall s[64] = { 0 };
 	unsigned int seen[NR_CPUS] = { 0 }, i, n, stray = 0, madt = 0;
 	uint8_t *img;
-	size_t len;
 
 	guest_require_kvm();
-	img = guest_load("g_smp", &len);
-	guest_config(&cfg, img, len, "g_smp");
+	img = guest_setup(&cfg, "g_smp");
 	cfg.nr_cpus = NR_CPUS;
 	guest_run(&cfg, &r);
 
-	is_int(r.build_err, 0, "machine_build");
-	is_int(r.status, 0, "exit status 0");
-	is_int(r.exit_reason, VM_EXIT_POWEROFF, "ended by ACPI poweroff");
-	is_int(ucall_count_cmd(UCALL_ASSERT), 0, "no guest asserts");
-	is_int(ucall_count_cmd(UCALL_DONE), 1, "BSP reported DONE");
+	guest_check_done(&r, "");
 
 	n = guest_ucalls(UCALL_SYNC, s, 64);
 	for (i = 0; i < n; i++) {

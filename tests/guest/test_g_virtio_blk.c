@@ -182,13 +182,12 @@ static void run_flavour(const uint8_t *img, size_t img_len,
 			const struct flavour *fl)
 {
 	unsigned long long val[ST_NR] = { 0 };
-	unsigned int seen[ST_NR] = { 0 }, i, n, last_st = 0;
+	unsigned int seen[ST_NR] = { 0 }, i, n;
 	uint64_t cap = fl->size / SECTOR, last = cap - 1, want_f;
 	uint8_t want[SECTOR], got[SECTOR], zero[SECTOR] = { 0 };
-	char path[] = "/tmp/mvm-blk-XXXXXX", spec[64], cmd[128];
+	char path[] = "/tmp/mvm-blk-XXXXXX", spec[64], cmd[128], what[32];
 	const char *nm = fl->name;
-	bool order_ok = true, okay;
-	struct ucall s[48];
+	bool order_ok, okay;
 	struct machine_config cfg;
 	struct guest_run r;
 	uint8_t *before = NULL;
@@ -237,26 +236,10 @@ static void run_flavour(const uint8_t *img, size_t img_len,
 	cfg.nr_disks = 1;
 	guest_run(&cfg, &r);
 
-	is_int(r.build_err, 0, "%s: machine_build with the disk", nm);
-	is_int(r.status, 0, "%s: exit status 0", nm);
-	is_int(r.exit_reason, VM_EXIT_POWEROFF, "%s: ended by ACPI poweroff",
-	       nm);
-	is_int(ucall_count_cmd(UCALL_ASSERT), 0, "%s: no guest asserts", nm);
-	is_int(ucall_count_cmd(UCALL_DONE), 1, "%s: guest reported DONE", nm);
-
-	n = guest_ucalls(UCALL_SYNC, s, 48);
-	for (i = 0; i < n; i++) {
-		unsigned int stg = (unsigned int)s[i].args[0];
-
-		if (stg == 0 || stg >= ST_NR || stg <= last_st) {
-			order_ok = false;
-			continue;
-		}
-		last_st = stg;
-		seen[stg]++;
-		val[stg] = s[i].args[1];
-	}
-	ok(order_ok && n == ST_NR - 1,
+	snprintf(what, sizeof(what), "%s: ", nm);
+	guest_check_done(&r, what);
+	order_ok = guest_stages(val, seen, ST_NR, &n);
+	ok(order_ok,
 	   "%s: %u reports, each stage once, in order", nm, n);
 
 	/* What the guest saw. */

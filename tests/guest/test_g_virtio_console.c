@@ -32,9 +32,8 @@ static unsigned int count(const char *hay, size_t len, const char *needle)
 int main(void)
 {
 	unsigned long long val[ST_NR] = { 0 };
-	unsigned int seen[ST_NR] = { 0 }, i, n, last = 0;
-	bool order_ok = true;
-	struct ucall s[32];
+	unsigned int seen[ST_NR] = { 0 }, n;
+	bool order_ok;
 	struct machine_config cfg;
 	struct guest_run r;
 	unsigned long long in = 0;
@@ -60,26 +59,9 @@ int main(void)
 	close(p[0]);
 	close(p[1]);
 
-	is_int(r.build_err, 0, "machine_build with --console virtio");
-	is_int(r.status, 0, "exit status 0");
-	is_int(r.exit_reason, VM_EXIT_POWEROFF, "ended by ACPI poweroff");
-	is_int(ucall_count_cmd(UCALL_ASSERT), 0, "no guest asserts");
-	is_int(ucall_count_cmd(UCALL_DONE), 1, "guest reported DONE");
-
-	n = guest_ucalls(UCALL_SYNC, s, 32);
-	for (i = 0; i < n; i++) {
-		unsigned int st = (unsigned int)s[i].args[0];
-
-		if (st == 0 || st >= ST_NR || st <= last) {
-			order_ok = false;
-			continue;
-		}
-		last = st;
-		seen[st]++;
-		val[st] = s[i].args[1];
-	}
-	ok(order_ok && n == ST_NR - 1,
-	   "%u reports, each stage once, in order", n);
+	guest_check_done(&r, "");
+	order_ok = guest_stages(val, seen, ST_NR, &n);
+	ok(order_ok, "%u reports, each stage once, in order", n);
 
 	ok(seen[ST_FOUND], "guest found 1af4:1043 (slot %llu)",
 	   val[ST_FOUND] >> 3);

@@ -1,6 +1,7 @@
 # wait.sh - small helpers for the shell tests that drive mvm in the
-# background (tests/nested/gdb-session.t, tests/boot/gdb-linux.t).
-# Sourced (bash).
+# background (tests/kvm/control.t, tests/nested/gdb-session.t,
+# tests/boot/gdb-linux.t).  Sourced; POSIX sh (busybox ash in the
+# nested-KVM guest) except free_port, which needs bash's /dev/tcp.
 
 # free_port: a TCP port nothing listens on at 127.0.0.1 (0 if none found).
 free_port() {
@@ -22,4 +23,16 @@ wait_for() {
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# wait_exit PID SECONDS: the exit status of PID, a child of this shell;
+# one still running after SECONDS is killed first.
+wait_exit() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill "$1" 2>/dev/null
+	wait "$1"
 }

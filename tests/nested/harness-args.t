@@ -3,8 +3,7 @@
 # download or QEMU start) with one line naming the input, and status 125.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-n=0
-failed=0
+. "$here/../lib/tap.sh"
 check() { # check DESCRIPTION EXPECTED-MESSAGE-PART ENV... -- ARGS...
 	local desc=$1 want=$2 envs=() out st
 	shift 2
@@ -12,14 +11,9 @@ check() { # check DESCRIPTION EXPECTED-MESSAGE-PART ENV... -- ARGS...
 	shift
 	out=$(env ${envs[@]+"${envs[@]}"} "$here/run-in-kvm.sh" "$@" 2>&1 >/dev/null)
 	st=$?
-	n=$((n + 1))
-	if [ $st = 125 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
-	   [[ $out == "run-in-kvm: "*"$want"* ]]; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc (status $st, stderr '$out')"
-		failed=$((failed + 1))
-	fi
+	[ $st = 125 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		[[ $out == "run-in-kvm: "*"$want"* ]]
+	ok $? "$desc" "status $st, stderr '$out'"
 }
 check "no COMMAND" "no COMMAND given" -- /dev/null
 check "--timeout not a number" "bad --timeout 'soon'" -- --timeout soon -- true
@@ -34,5 +28,4 @@ check "MVM_NESTED_MONITOR with a comma (QEMU option syntax)" \
 	"bad MVM_NESTED_MONITOR '/tmp/a,b'" MVM_NESTED_MONITOR=/tmp/a,b -- -- true
 check "a payload file that does not exist" \
 	"no such file or directory: /nonexistent/x" -- /nonexistent/x -- true
-echo "1..$n"
-[ $failed -eq 0 ]
+done_testing

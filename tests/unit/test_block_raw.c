@@ -9,55 +9,29 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/capture.h"
 #include "block/blockdev.h"
 #include "core/util.h"
 
 #define DISK_SIZE	(1 * MiB)
 
 static char dir[64];
-static char path[256], errpath[300];
-static char errbuf[4096];
-
-static int capture_start(void)
-{
-	int saved, fd;
-
-	fd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	saved = dup(2);
-	dup2(fd, 2);
-	close(fd);
-	return saved;
-}
-
-static void capture_end(int saved)
-{
-	ssize_t n;
-	int fd;
-
-	dup2(saved, 2);
-	close(saved);
-	fd = open(errpath, O_RDONLY);
-	n = read(fd, errbuf, sizeof(errbuf) - 1);
-	errbuf[n > 0 ? n : 0] = '\0';
-	close(fd);
-}
+static char path[256];
+static const char *errbuf;	/* what the last capture caught */
 
 static bool one_line_with(const char *what)
 {
-	char *nl = strchr(errbuf, '\n');
-
-	return !strncmp(errbuf, "mvm: ", 5) && strstr(errbuf, what) && nl &&
-	       !nl[1];
+	return one_error_line(errbuf, what);
 }
 
 static void expect_refused(const char *spec, int err, const char *what)
 {
 	struct blockdev *bd = NULL;
-	int saved, ret;
+	int ret;
 
-	saved = capture_start();
+	capture_start();
 	ret = blockdev_open(spec, &bd);
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -err, "'%s' refused", spec);
 	ok(!bd && one_line_with(what), "... with one line saying '%s'", what);
 	if (!one_line_with(what))
@@ -185,7 +159,7 @@ static void test_spec_and_detection(void)
 {
 	char spec[300];
 	struct blockdev *bd, *bd2 = NULL;
-	int fd, saved, ret;
+	int fd, ret;
 
 	make_disk();
 	snprintf(spec, sizeof(spec), "%s,bogus", path);
@@ -207,9 +181,9 @@ static void test_spec_and_detection(void)
 	fd = open(path, O_WRONLY);
 	ok(pwrite(fd, "QFI\xfb\0\0\0\3", 8, 0) == 8, "write a qcow2 magic");
 	close(fd);
-	saved = capture_start();
+	capture_start();
 	ret = blockdev_open(path, &bd2);
-	capture_end(saved);
+	errbuf = capture_end();
 	ok(ret < 0 && !bd2 && one_line_with("qcow2"),
 	   "a raw disk with the qcow2 magic is refused as a broken qcow2");
 	/* ...unless format=raw says otherwise. */
@@ -217,9 +191,9 @@ static void test_spec_and_detection(void)
 	ok(!blockdev_open(spec, &bd) && !strcmp(bd->format, "raw") &&
 	   bd->size == DISK_SIZE, "format=raw forces raw");
 	/* Locking: same rules as qcow2. */
-	saved = capture_start();
+	capture_start();
 	ret = blockdev_open(spec, &bd2);
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -EBUSY, "second writer refused");
 	ok(one_line_with("image is locked by another process (is another VM using it?)"),
 	   "... with the lock message");
@@ -234,14 +208,12 @@ int main(void)
 	if (!mkdtemp(dir))
 		tap_skip_all("cannot create a temporary directory");
 	snprintf(path, sizeof(path), "%s/disk.img", dir);
-	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
 
 	test_rw();
 	test_ro();
 	test_spec_and_detection();
 
 	unlink(path);
-	unlink(errpath);
 	rmdir(dir);
 	return tap_done();
 }

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/boot_load.h"
+#include "lib/capture.h"
 #include "lib/fake_bzimage.h"
 #include "x86/boot.h"
 #include "core/guest_mem.h"
@@ -18,59 +20,6 @@
 #include "core/util.h"
 
 #define KLABEL		"bzImage"
-#define ILABEL		"initrd.img"
-#define RSDP		0xe0000ULL
-#define CANARY		0xa5
-
-/* pr_err() writes straight to fd 2: catch it in a temporary file. */
-static char errmsg[4096];
-static FILE *cap_file;
-static int cap_saved = -1;
-
-static void capture_start(void)
-{
-	cap_file = tmpfile();
-	if (!cap_file)
-		return;
-	cap_saved = dup(STDERR_FILENO);
-	dup2(fileno(cap_file), STDERR_FILENO);
-}
-
-static const char *capture_end(void)
-{
-	size_t n = 0;
-
-	errmsg[0] = 0;
-	if (!cap_file)
-		return errmsg;
-	dup2(cap_saved, STDERR_FILENO);
-	close(cap_saved);
-	rewind(cap_file);
-	n = fread(errmsg, 1, sizeof(errmsg) - 1, cap_file);
-	errmsg[n] = 0;
-	fclose(cap_file);
-	cap_file = NULL;
-	return errmsg;
-}
-
-static unsigned int count_lines(const char *s)
-{
-	unsigned int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-struct run {
-	struct guest_mem mem;
-	struct boot_config cfg;
-	struct boot_entry entry;
-	uint8_t *img;
-	size_t img_len;
-	int err;
-	const char *msg;
-};
 
 static uint8_t *pattern_buf(size_t len, uint8_t seed)
 {
@@ -82,65 +31,17 @@ static uint8_t *pattern_buf(size_t len, uint8_t seed)
 	return p;
 }
 
-static struct boot_params *zp(struct run *r)
-{
-	return gpa_to_hva(&r->mem, BOOT_ZERO_PAGE_ADDR,
-			  sizeof(struct boot_params));
-}
-
-/* Build the image, fill RAM's interesting spots with a canary, load. */
-static int run_load(struct run *r, const struct fake_bzimage_opts *o,
+/* Build the image (cut to cut_to bytes unless 0) and load it. */
+static int run_load(struct load_run *r, const struct fake_bzimage_opts *o,
 		    uint64_t mem_size, const char *cmdline,
 		    const uint8_t *initrd, size_t initrd_len, size_t cut_to)
 {
-	memset(r, 0, sizeof(*r));
-	if (guest_mem_init(&r->mem, mem_size))
-		return -1;
-	r->img = fake_bzimage_build(o, &r->img_len);
-	if (!r->img) {
-		guest_mem_destroy(&r->mem);
-		return -1;
-	}
-	if (cut_to)
-		r->img_len = cut_to;
-	memset(zp(r), CANARY, sizeof(struct boot_params));
-	memset(gpa_to_hva(&r->mem, BOOT_CMDLINE_ADDR, 64), CANARY, 64);
-	memset(r->mem.host + HIGH_MEMORY_START, CANARY,
-	       r->mem.low_size - HIGH_MEMORY_START);
-	r->cfg.kernel.data = r->img;
-	r->cfg.kernel.len = r->img_len;
-	r->cfg.kernel.label = KLABEL;
-	r->cfg.initrd.data = initrd;
-	r->cfg.initrd.len = initrd_len;
-	r->cfg.initrd.label = ILABEL;
-	r->cfg.cmdline = cmdline;
-	r->cfg.rsdp_gpa = RSDP;
-	capture_start();
-	r->err = x86_boot_load(&r->mem, &r->cfg, &r->entry);
-	r->msg = capture_end();
-	return 0;
-}
+	uint8_t *img;
+	size_t len;
 
-static void run_free(struct run *r)
-{
-	free(r->img);
-	guest_mem_destroy(&r->mem);
-}
-
-static bool ram_untouched(struct run *r)
-{
-	const uint8_t *p = (const uint8_t *)zp(r);
-	uint64_t a;
-	size_t i;
-
-	for (i = 0; i < sizeof(struct boot_params); i++)
-		if (p[i] != CANARY)
-			return false;
-	for (a = HIGH_MEMORY_START; a < r->mem.low_size; a += 256 * KiB)
-		if (r->mem.host[a] != CANARY ||
-		    r->mem.host[a + 0x200] != CANARY)
-			return false;
-	return true;
+	img = fake_bzimage_build(o, &len);
+	return load_run(r, img, cut_to ? cut_to : len, KLABEL, mem_size,
+			cmdline, initrd, initrd_len);
 }
 
 /* One refusal: errno, message text and prefix, one line, RAM intact. */
@@ -150,22 +51,11 @@ static void expect_refusal(const char *name, const struct fake_bzimage_opts *o,
 			   size_t cut_to, int want_err, const char *label,
 			   const char *want_msg)
 {
-	char prefix[64];
-	struct run r;
+	struct load_run r;
 
-	if (run_load(&r, o, mem_size, cmdline, initrd, initrd_len, cut_to)) {
-		ok(0, "%s: setup", name);
-		return;
-	}
-	snprintf(prefix, sizeof(prefix), "mvm: %s: ", label);
-	is_int(r.err, want_err, name);
-	if (!ok(strstr(r.msg, want_msg) != NULL, "%s: message says '%s'",
-		name, want_msg))
-		tap_diag("got: %s", r.msg);
-	ok(!strncmp(r.msg, prefix, strlen(prefix)) && count_lines(r.msg) == 1,
-	   "%s: one line starting '%s'", name, prefix);
-	ok(ram_untouched(&r), "%s: guest RAM untouched", name);
-	run_free(&r);
+	load_expect_refusal(&r, run_load(&r, o, mem_size, cmdline, initrd,
+					 initrd_len, cut_to),
+			    name, want_err, label, want_msg);
 }
 
 static void test_good(void)
@@ -173,13 +63,11 @@ static void test_good(void)
 	const char *cmdline = "console=ttyS0 root=/dev/vda rw";
 	size_t initrd_len = MiB + 123;
 	uint8_t *initrd = pattern_buf(initrd_len, 3);
-	struct boot_e820_entry want[E820_MAX_ENTRIES_ZEROPAGE];
 	struct fake_bzimage_opts o;
 	struct boot_params *bp;
 	size_t pm_off;
 	uint64_t rd;
-	struct run r;
-	int n;
+	struct load_run r;
 
 	fake_bzimage_defaults(&o);
 	pm_off = fake_bzimage_pm_offset(&o);
@@ -187,15 +75,15 @@ static void test_good(void)
 		ok(0, "good: setup");
 		return;
 	}
-	bp = zp(&r);
+	bp = load_zero_page(&r);
 	is_int(r.err, 0, "good image loads");
 	is_int(r.msg[0], 0, "good image: nothing printed");
 	is_int(r.entry.rip, 0x1000000 + 0x200, "rip = pref_address + 0x200");
 	is_int(r.entry.rsi, BOOT_ZERO_PAGE_ADDR, "rsi = zero page");
-	ok(!memcmp(r.mem.host + 0x1000000, r.img + pm_off, r.img_len - pm_off),
+	ok(!memcmp(r.mem.host + 0x1000000, r.img + pm_off, r.len - pm_off),
 	   "protected-mode kernel copied to the load address");
-	ok(r.mem.host[0x1000000 - 1] == CANARY &&
-	   r.mem.host[0x1000000 + r.img_len - pm_off] == CANARY,
+	ok(r.mem.host[0x1000000 - 1] == LOAD_CANARY &&
+	   r.mem.host[0x1000000 + r.len - pm_off] == LOAD_CANARY,
 	   "nothing written around the kernel");
 
 	/* The header came from the image. */
@@ -234,13 +122,9 @@ static void test_good(void)
 	ok(rd >= 0x1000000 + 0x800000, "initrd above the init_size window");
 	ok(!memcmp(r.mem.host + rd, initrd, initrd_len), "initrd bytes in RAM");
 
-	n = e820_build(&r.mem, want, E820_MAX_ENTRIES_ZEROPAGE);
-	is_int(bp->e820_entries, n, "e820_entries");
-	ok(n > 0 && !memcmp(bp->e820_table, want, (size_t)n * sizeof(want[0])),
-	   "e820_table is e820_build()'s map");
-	is_int(bp->acpi_rsdp_addr, RSDP, "acpi_rsdp_addr");
+	load_check_e820_rsdp(&r);
 
-	run_free(&r);
+	load_run_free(&r);
 	free(initrd);
 }
 
@@ -249,7 +133,7 @@ static void test_placement(void)
 	struct fake_bzimage_opts o;
 	struct boot_params *bp;
 	uint8_t *initrd;
-	struct run r;
+	struct load_run r;
 
 	/* A distro init_size (51 MiB) does not fit at 16 MiB in 64 MiB. */
 	fake_bzimage_defaults(&o);
@@ -258,11 +142,11 @@ static void test_placement(void)
 		is_int(r.err, 0, "big init_size: loads");
 		is_int(r.entry.rip, 0x200000 + 0x200,
 		       "big init_size: falls back to 1 MiB aligned up to 2 MiB");
-		bp = zp(&r);
+		bp = load_zero_page(&r);
 		is_int(bp->hdr.ramdisk_image, 0, "no initrd: ramdisk_image 0");
 		is_int(bp->hdr.ramdisk_size, 0, "no initrd: ramdisk_size 0");
 		is_int(r.mem.host[BOOT_CMDLINE_ADDR], 0, "empty command line");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* pref_address is rounded up to kernel_alignment. */
@@ -272,7 +156,7 @@ static void test_placement(void)
 	if (!run_load(&r, &o, 64 * MiB, NULL, NULL, 0, 0)) {
 		is_int(r.entry.rip, 0x1400000 + 0x200,
 		       "pref_address rounded up to kernel_alignment");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* Not relocatable: 1 MiB, but init_size counts from pref_address. */
@@ -287,14 +171,14 @@ static void test_placement(void)
 		ok(!memcmp(r.mem.host + HIGH_MEMORY_START,
 			   r.img + fake_bzimage_pm_offset(&o), o.payload_size),
 		   "non-relocatable: payload at 1 MiB");
-		ok(zp(&r)->hdr.ramdisk_image >= 0x1000000 + 0x800000,
+		ok(load_zero_page(&r)->hdr.ramdisk_image >= 0x1000000 + 0x800000,
 		   "non-relocatable: initrd above pref_address + init_size");
-		run_free(&r);
+		load_run_free(&r);
 	}
 	free(initrd);
 	initrd = pattern_buf(9 * MiB, 9);
 	expect_refusal("non-relocatable: window from pref_address leaves no room",
-		       &o, 32 * MiB, NULL, initrd, 9 * MiB, 0, -ENOSPC, ILABEL,
+		       &o, 32 * MiB, NULL, initrd, 9 * MiB, 0, -ENOSPC, LOAD_INITRD_LABEL,
 		       "only 8388608 bytes are free");
 
 	/* An initrd that fits only if the kernel moves down from 16 MiB. */
@@ -303,9 +187,9 @@ static void test_placement(void)
 		is_int(r.err, 0, "initrd forces the kernel below pref_address");
 		is_int(r.entry.rip, 0x200000 + 0x200,
 		       "kernel at 2 MiB to make room for the initrd");
-		is_int(zp(&r)->hdr.ramdisk_image, 32 * MiB - 9 * MiB,
+		is_int(load_zero_page(&r)->hdr.ramdisk_image, 32 * MiB - 9 * MiB,
 		       "initrd at the top");
-		run_free(&r);
+		load_run_free(&r);
 	}
 	free(initrd);
 
@@ -314,9 +198,9 @@ static void test_placement(void)
 	o.initrd_addr_max = 0x1ffffff;
 	initrd = pattern_buf(4096, 1);
 	if (!run_load(&r, &o, 64 * MiB, NULL, initrd, 4096, 0)) {
-		is_int(zp(&r)->hdr.ramdisk_image, 0x2000000 - 4096,
+		is_int(load_zero_page(&r)->hdr.ramdisk_image, 0x2000000 - 4096,
 		       "initrd ends at initrd_addr_max + 1");
-		run_free(&r);
+		load_run_free(&r);
 	}
 	free(initrd);
 }
@@ -324,7 +208,7 @@ static void test_placement(void)
 static void test_header_variants(void)
 {
 	struct fake_bzimage_opts o;
-	struct run r;
+	struct load_run r;
 	char *line;
 
 	/* setup_sects == 0 means 4 (boot.rst). */
@@ -335,7 +219,7 @@ static void test_header_variants(void)
 		ok(!memcmp(r.mem.host + 0x1000000, r.img + 5 * 512,
 			   o.payload_size),
 		   "setup_sects 0: kernel taken from 5 * 512");
-		run_free(&r);
+		load_run_free(&r);
 	}
 	fake_bzimage_defaults(&o);
 	o.setup_sects = 27;
@@ -343,7 +227,7 @@ static void test_header_variants(void)
 		ok(!r.err && !memcmp(r.mem.host + 0x1000000,
 				     r.img + 28 * 512, o.payload_size),
 		   "setup_sects 27: kernel taken from 28 * 512");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* The header ends at 0x202 + byte 0x201: a longer one is copied. */
@@ -379,7 +263,7 @@ static void test_header_variants(void)
 	o.payload_size = 1000;
 	if (!run_load(&r, &o, 64 * MiB, NULL, NULL, 0, 0)) {
 		is_int(r.err, 0, "payload not a multiple of 16: loads");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* A command line of exactly cmdline_size bytes is fine. */
@@ -389,7 +273,7 @@ static void test_header_variants(void)
 		is_int(r.err, 0, "command line of cmdline_size bytes: loads");
 		ok(!strcmp((char *)r.mem.host + BOOT_CMDLINE_ADDR,
 			   "0123456789abcdef"), "command line copied");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* Our own 64 KiB buffer limits even a kernel that accepts more. */
@@ -405,7 +289,7 @@ static void test_header_variants(void)
 		line[BOOT_CMDLINE_MAX - 1] = 0;
 		if (!run_load(&r, &o, 64 * MiB, line, NULL, 0, 0)) {
 			is_int(r.err, 0, "65535-byte command line: loads");
-			run_free(&r);
+			load_run_free(&r);
 		}
 		free(line);
 	}
@@ -474,17 +358,17 @@ static void test_refusals(void)
 
 	fake_bzimage_defaults(&o);
 	expect_refusal("initrd too big", &o, 32 * MiB, NULL, big, 24 * MiB, 0,
-		       -ENOSPC, ILABEL,
+		       -ENOSPC, LOAD_INITRD_LABEL,
 		       "initrd does not fit: 25165824 bytes, but only 23068672 bytes are free");
 
 	fake_bzimage_defaults(&o);
 	o.initrd_addr_max = 0x7fffff;	/* ends below the kernel */
 	expect_refusal("initrd_addr_max below the kernel", &o, 64 * MiB, NULL,
-		       big, 4096, 0, -ENOSPC, ILABEL, "initrd does not fit");
+		       big, 4096, 0, -ENOSPC, LOAD_INITRD_LABEL, "initrd does not fit");
 
 	fake_bzimage_defaults(&o);
 	expect_refusal("empty initrd", &o, 64 * MiB, NULL, &one, 0, 0,
-		       -EINVAL, ILABEL, "initrd is empty");
+		       -EINVAL, LOAD_INITRD_LABEL, "initrd is empty");
 
 	fake_bzimage_defaults(&o);
 	o.kernel_alignment = 0x300000;
@@ -515,26 +399,20 @@ static void test_not_a_kernel(void)
 	cfg.kernel.data = junk;
 	cfg.kernel.len = sizeof(junk);
 	cfg.kernel.label = "junk.bin";
-	capture_start();
-	err = x86_boot_load(&mem, &cfg, &e);
-	msg = capture_end();
+	msg = CAPTURED(err = x86_boot_load(&mem, &cfg, &e));
 	is_int(err, -ENOEXEC, "zeros: refused");
 	ok(!strcmp(msg, "mvm: junk.bin: not a bzImage (no boot signature 0xAA55 at 0x1fe) nor an ELF vmlinux\n"),
 	   "zeros: the exact message");
 
 	cfg.kernel.len = 0;
-	capture_start();
-	err = x86_boot_load(&mem, &cfg, &e);
-	msg = capture_end();
+	msg = CAPTURED(err = x86_boot_load(&mem, &cfg, &e));
 	is_int(err, -ENOEXEC, "empty kernel file: refused");
 	ok(strstr(msg, "junk.bin: kernel image is empty") != NULL,
 	   "empty kernel file: message");
 
 	cfg.kernel.len = sizeof(junk);
 	cfg.kernel.label = NULL;
-	capture_start();
-	err = x86_boot_load(&mem, &cfg, &e);
-	msg = capture_end();
+	msg = CAPTURED(err = x86_boot_load(&mem, &cfg, &e));
 	ok(err == -ENOEXEC && !strncmp(msg, "mvm: kernel: ", 13),
 	   "no label: messages say 'kernel'");
 	guest_mem_destroy(&mem);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/capture.h"
 #include "debug/control.h"
 #include "core/util.h"
 
@@ -197,54 +198,20 @@ static int ping(const char *name)
 	return strcmp(raw(name, "ping\n", 5, NULL), "ok\n") ? -1 : 0;
 }
 
-/* Run fn with stderr going to a pipe; return what it printed. */
-static char *capture_stderr(int (*fn)(void *), void *arg, int *ret)
-{
-	static char out[1024];
-	int p[2], saved = dup(STDERR_FILENO);
-	ssize_t n;
-
-	if (pipe(p) < 0)
-		exit(1);
-	dup2(p[1], STDERR_FILENO);
-	*ret = fn(arg);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(p[1]);
-	n = read(p[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(p[0]);
-	return out;
-}
-
-struct req_args {
-	const char *name, *cmd;
-	char *out;
-	size_t len;
-};
-
-static int do_request(void *arg)
-{
-	struct req_args *a = arg;
-	FILE *f = open_memstream(&a->out, &a->len);
-	int r = control_request(a->name, a->cmd, f);
-
-	fclose(f);
-	return r;
-}
-
 /* control_request(), its output and its stderr. */
 static int request(const char *name, const char *cmd, char **out,
 		   const char **err)
 {
 	static char *last;
-	struct req_args a = { .name = name, .cmd = cmd };
+	size_t len;
+	FILE *f;
 	int r;
 
-	*err = capture_stderr(do_request, &a, &r);
 	free(last);
-	last = a.out;
-	*out = a.out;
+	f = open_memstream(&last, &len);
+	*err = CAPTURED(r = control_request(name, cmd, f));
+	fclose(f);
+	*out = last;
 	return r;
 }
 
@@ -473,18 +440,6 @@ static void test_too_many(void)
 	is_int(ping("vm1"), 0, "served again once they left");
 }
 
-struct start_args {
-	struct control *c;
-	const char *name;
-};
-
-static int do_start(void *arg)
-{
-	struct start_args *a = arg;
-
-	return control_start(a->c, a->name, &fake_ops, "other");
-}
-
 static void make_stale(const char *name)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -501,13 +456,12 @@ static void make_stale(const char *name)
 static void test_names(void)
 {
 	struct control other, stale;
-	struct start_args a = { .c = &other, .name = "vm1" };
 	char path[300];
 	const char *err;
 	char *out;
 	int r;
 
-	err = capture_stderr(do_start, &a, &r);
+	err = CAPTURED(r = control_start(&other, "vm1", &fake_ops, "other"));
 	is_int(r, -EADDRINUSE, "a live VM's name is refused");
 	ok(!strcmp(err, "mvm: control socket vm1.sock in use by another VM (choose another --name)\n"),
 	   "one line saying so");
@@ -515,9 +469,7 @@ static void test_names(void)
 	is_int(ping("vm1"), 0, "the live VM keeps its socket");
 
 	make_stale("ghost");
-	a.c = &stale;
-	a.name = "ghost";
-	err = capture_stderr(do_start, &a, &r);
+	err = CAPTURED(r = control_start(&stale, "ghost", &fake_ops, "other"));
 	is_int(r, 0, "a stale socket is replaced");
 	is_int(ping("ghost"), 0, "the new VM answers on it");
 	is_int(request("ghost", "debug", &out, &err), 0, "debug on it");
@@ -535,15 +487,9 @@ static void test_names(void)
 	       "request to a dead VM's socket: -ECONNREFUSED");
 	ok(strstr(err, "VM 'dead' is not running") != NULL, "saying so");
 
-	a.name = "a/b";
-	err = capture_stderr(do_start, &a, &r);
+	err = CAPTURED(r = control_start(&stale, "a/b", &fake_ops, "other"));
 	ok(r == -EINVAL && strstr(err, "VM name 'a/b'"), "a name with '/' refused");
 	control_stop(&stale);
-}
-
-static int do_list(void *arg)
-{
-	return control_list(arg);
 }
 
 static void test_list(void)
@@ -561,7 +507,7 @@ static void test_list(void)
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
 	f = open_memstream(&buf, &len);
-	capture_stderr(do_list, f, &r);
+	CAPTURED(r = control_list(f));
 	fclose(f);
 	is_int(r, 0, "control_list: 0");
 	ok(buf && !strcmp(buf, "alpha\nvm1\n"),

@@ -13,48 +13,16 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/boot_load.h"
 #include "x86/boot.h"
 #include "core/guest_mem.h"
 #include "x86/layout.h"
 #include "core/util.h"
 
 #define KLABEL		"vmlinux"
-#define ILABEL		"initrd.img"
-#define CANARY		0xcc
 #define VBASE		0xffffffff80000000ULL
 #define MAX_SEGS	8
 #define SEG_ALIGN	0x1000
-
-/* pr_err() writes straight to fd 2: catch it in a temporary file. */
-static char errmsg[4096];
-static FILE *cap_file;
-static int cap_saved = -1;
-
-static void capture_start(void)
-{
-	cap_file = tmpfile();
-	if (!cap_file)
-		return;
-	cap_saved = dup(STDERR_FILENO);
-	dup2(fileno(cap_file), STDERR_FILENO);
-}
-
-static const char *capture_end(void)
-{
-	size_t n;
-
-	errmsg[0] = 0;
-	if (!cap_file)
-		return errmsg;
-	dup2(cap_saved, STDERR_FILENO);
-	close(cap_saved);
-	rewind(cap_file);
-	n = fread(errmsg, 1, sizeof(errmsg) - 1, cap_file);
-	errmsg[n] = 0;
-	fclose(cap_file);
-	cap_file = NULL;
-	return errmsg;
-}
 
 struct seg {
 	uint32_t type;
@@ -140,73 +108,19 @@ static void spec_default(struct elf_spec *s)
 				  0x1800, 0x5000 };
 }
 
-struct run {
-	struct guest_mem mem;
-	struct boot_config cfg;
-	struct boot_entry entry;
-	uint8_t *img;
-	size_t len;
-	int err;
-	const char *msg;
-};
-
-static struct boot_params *zp(struct run *r)
-{
-	return gpa_to_hva(&r->mem, BOOT_ZERO_PAGE_ADDR,
-			  sizeof(struct boot_params));
-}
-
-static int run_load(struct run *r, const struct elf_spec *s,
+static int run_load(struct load_run *r, const struct elf_spec *s,
 		    uint64_t mem_size, const char *cmdline,
 		    const uint8_t *initrd, size_t initrd_len)
 {
-	memset(r, 0, sizeof(*r));
-	if (guest_mem_init(&r->mem, mem_size))
-		return -1;
-	r->img = elf_build(s, &r->len);
-	if (!r->img) {
-		guest_mem_destroy(&r->mem);
-		return -1;
-	}
-	memset(zp(r), CANARY, sizeof(struct boot_params));
-	memset(r->mem.host + HIGH_MEMORY_START, CANARY,
-	       r->mem.low_size - HIGH_MEMORY_START);
-	r->cfg.kernel.data = r->img;
-	r->cfg.kernel.len = r->len;
-	r->cfg.kernel.label = KLABEL;
-	r->cfg.initrd.data = initrd;
-	r->cfg.initrd.len = initrd_len;
-	r->cfg.initrd.label = ILABEL;
-	r->cfg.cmdline = cmdline;
-	r->cfg.rsdp_gpa = ACPI_TABLES_ADDR;
-	capture_start();
-	r->err = x86_boot_load(&r->mem, &r->cfg, &r->entry);
-	r->msg = capture_end();
-	return 0;
+	uint8_t *img;
+	size_t len;
+
+	img = elf_build(s, &len);
+	return load_run(r, img, len, KLABEL, mem_size, cmdline, initrd,
+			initrd_len);
 }
 
-static void run_free(struct run *r)
-{
-	free(r->img);
-	guest_mem_destroy(&r->mem);
-}
-
-static bool ram_untouched(struct run *r)
-{
-	const uint8_t *p = (const uint8_t *)zp(r);
-	uint64_t a;
-	size_t i;
-
-	for (i = 0; i < sizeof(struct boot_params); i++)
-		if (p[i] != CANARY)
-			return false;
-	for (a = HIGH_MEMORY_START; a < r->mem.low_size; a += 64 * KiB)
-		if (r->mem.host[a] != CANARY)
-			return false;
-	return true;
-}
-
-static bool seg_loaded(struct run *r, unsigned int i, uint64_t pa,
+static bool seg_loaded(struct load_run *r, unsigned int i, uint64_t pa,
 		       uint64_t filesz, uint64_t memsz)
 {
 	const uint8_t *p = r->mem.host + pa;
@@ -218,7 +132,7 @@ static bool seg_loaded(struct run *r, unsigned int i, uint64_t pa,
 	for (; j < memsz; j++)
 		if (p[j])
 			return false;
-	return p[memsz] == CANARY && p[-1] == CANARY;
+	return p[memsz] == LOAD_CANARY && p[-1] == LOAD_CANARY;
 }
 
 static void expect_refusal(const char *name, const struct elf_spec *s,
@@ -227,39 +141,22 @@ static void expect_refusal(const char *name, const struct elf_spec *s,
 			   int want_err, const char *label,
 			   const char *want_msg)
 {
-	char prefix[64];
-	unsigned int lines = 0;
-	const char *c;
-	struct run r;
+	struct load_run r;
 
-	if (run_load(&r, s, mem_size, cmdline, initrd, initrd_len)) {
-		ok(0, "%s: setup", name);
-		return;
-	}
-	for (c = r.msg; *c; c++)
-		lines += *c == '\n';
-	snprintf(prefix, sizeof(prefix), "mvm: %s: ", label);
-	is_int(r.err, want_err, name);
-	if (!ok(strstr(r.msg, want_msg) != NULL, "%s: message says '%s'",
-		name, want_msg))
-		tap_diag("got: %s", r.msg);
-	ok(!strncmp(r.msg, prefix, strlen(prefix)) && lines == 1,
-	   "%s: one line starting '%s'", name, prefix);
-	ok(ram_untouched(&r), "%s: guest RAM untouched", name);
-	run_free(&r);
+	load_expect_refusal(&r, run_load(&r, s, mem_size, cmdline, initrd,
+					 initrd_len),
+			    name, want_err, label, want_msg);
 }
 
 static void test_good(void)
 {
 	const char *cmdline = "console=ttyS0 earlyprintk=serial";
-	struct boot_e820_entry want[E820_MAX_ENTRIES_ZEROPAGE];
 	size_t initrd_len = 300 * KiB + 5;
 	uint8_t *initrd = malloc(initrd_len);
 	struct boot_params *bp;
 	struct elf_spec s;
 	uint64_t rd;
-	struct run r;
-	int n;
+	struct load_run r;
 
 	memset(initrd, 0x3c, initrd_len);
 	spec_default(&s);
@@ -268,7 +165,7 @@ static void test_good(void)
 		free(initrd);
 		return;
 	}
-	bp = zp(&r);
+	bp = load_zero_page(&r);
 	is_int(r.err, 0, "good vmlinux loads");
 	is_int(r.msg[0], 0, "good vmlinux: nothing printed");
 	is_int(r.entry.rip, 0x1000000, "rip = physical e_entry");
@@ -292,26 +189,22 @@ static void test_good(void)
 	is_int(bp->hdr.ramdisk_image, rd, "initrd at the top of RAM");
 	is_int(bp->hdr.ramdisk_size, initrd_len, "ramdisk_size");
 	ok(!memcmp(r.mem.host + rd, initrd, initrd_len), "initrd bytes in RAM");
-	n = e820_build(&r.mem, want, E820_MAX_ENTRIES_ZEROPAGE);
-	is_int(bp->e820_entries, n, "e820_entries");
-	ok(n > 0 && !memcmp(bp->e820_table, want, (size_t)n * sizeof(want[0])),
-	   "e820_table");
-	is_int(bp->acpi_rsdp_addr, ACPI_TABLES_ADDR, "acpi_rsdp_addr");
-	run_free(&r);
+	load_check_e820_rsdp(&r);
+	load_run_free(&r);
 
 	/* The initrd goes above the highest segment, even with little room. */
 	spec_default(&s);
 	s.seg[2].memsz = 0x1e00000 - 0x1200000;	/* ends at 30 MiB */
 	if (!run_load(&r, &s, 32 * MiB, NULL, initrd, initrd_len)) {
-		rd = zp(&r)->hdr.ramdisk_image;
+		rd = load_zero_page(&r)->hdr.ramdisk_image;
 		ok(!r.err && rd >= 0x1e00000 && rd + initrd_len <= 32 * MiB,
 		   "initrd between the last segment and the end of RAM");
-		run_free(&r);
+		load_run_free(&r);
 	}
 	free(initrd);
 	initrd = calloc(1, 2 * MiB + 1);
 	expect_refusal("initrd does not fit above the segments", &s, 32 * MiB,
-		       NULL, initrd, 2 * MiB + 1, -ENOSPC, ILABEL,
+		       NULL, initrd, 2 * MiB + 1, -ENOSPC, LOAD_INITRD_LABEL,
 		       "initrd does not fit: 2097153 bytes, but only 2097152 bytes are free");
 	free(initrd);
 }
@@ -319,14 +212,14 @@ static void test_good(void)
 static void test_addresses(void)
 {
 	struct elf_spec s;
-	struct run r;
+	struct load_run r;
 
 	/* A virtual e_entry is translated through its segment. */
 	spec_default(&s);
 	s.entry = VBASE + 0x1000100;
 	if (!run_load(&r, &s, 64 * MiB, NULL, NULL, 0)) {
 		is_int(r.entry.rip, 0x1000100, "virtual e_entry made physical");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* p_paddr 0: the kernel-map virtual address is made physical. */
@@ -338,7 +231,7 @@ static void test_addresses(void)
 		ok(seg_loaded(&r, 0, 0x1000000, 0x3000, 0x3000),
 		   "p_paddr 0: loaded at p_vaddr - 0xffffffff80000000");
 		is_int(r.entry.rip, 0x1000000, "p_paddr 0: entry made physical");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* Like vmlinux's percpu segment: p_vaddr 0, real p_paddr. */
@@ -349,7 +242,7 @@ static void test_addresses(void)
 		is_int(r.err, 0, "percpu-like segment: loads");
 		ok(seg_loaded(&r, 3, 0x1400000, 0x800, 0x2000),
 		   "percpu-like segment: p_paddr wins over p_vaddr 0");
-		run_free(&r);
+		load_run_free(&r);
 	}
 
 	/* PT_LOADs with p_memsz 0 carry nothing and are skipped. */
@@ -358,7 +251,7 @@ static void test_addresses(void)
 	s.nr = 4;
 	if (!run_load(&r, &s, 64 * MiB, NULL, NULL, 0)) {
 		is_int(r.err, 0, "empty PT_LOAD ignored");
-		run_free(&r);
+		load_run_free(&r);
 	}
 }
 
@@ -451,7 +344,7 @@ static void test_refusals(void)
 
 	spec_default(&s);
 	expect_refusal("empty initrd", &s, 64 * MiB, NULL, &one, 0, -EINVAL,
-		       ILABEL, "initrd is empty");
+		       LOAD_INITRD_LABEL, "initrd is empty");
 }
 
 int main(void)

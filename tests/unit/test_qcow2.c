@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "tap.h"
+#include "lib/capture.h"
 #include "block/blockdev.h"
 #include "core/util.h"
 
@@ -267,42 +268,11 @@ static uint64_t file_size(void)
 
 /* ---- stderr capture: each refusal must be one "mvm: FILE: ..." line ---- */
 
-static char errbuf[4096];
-
-static int capture_start(void)
-{
-	char p[300];
-	int saved, fd;
-
-	snprintf(p, sizeof(p), "%s/stderr", dir);
-	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	saved = dup(2);
-	dup2(fd, 2);
-	close(fd);
-	return saved;
-}
-
-static void capture_end(int saved)
-{
-	char p[300];
-	ssize_t n;
-	int fd;
-
-	dup2(saved, 2);
-	close(saved);
-	snprintf(p, sizeof(p), "%s/stderr", dir);
-	fd = open(p, O_RDONLY);
-	n = read(fd, errbuf, sizeof(errbuf) - 1);
-	errbuf[n > 0 ? n : 0] = '\0';
-	close(fd);
-}
+static const char *errbuf;	/* what the last capture caught */
 
 static bool one_line_with(const char *what)
 {
-	char *nl = strchr(errbuf, '\n');
-
-	return !strncmp(errbuf, "mvm: ", 5) && strstr(errbuf, path) &&
-	       strstr(errbuf, what) && nl && !nl[1];
+	return one_error_line(errbuf, path) && strstr(errbuf, what);
 }
 
 static void expect_refused(const char *opts, int err, const char *what,
@@ -310,13 +280,13 @@ static void expect_refused(const char *opts, int err, const char *what,
 {
 	struct blockdev *bd = NULL;
 	char spec[300];
-	int saved, ret;
+	int ret;
 
 	save();
 	snprintf(spec, sizeof(spec), "%s%s", path, opts);
-	saved = capture_start();
+	capture_start();
 	ret = blockdev_open(spec, &bd);
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -err, "%s: refused", name);
 	ok(!bd && one_line_with(what), "%s: one line saying '%s'", name, what);
 	if (!one_line_with(what))
@@ -514,7 +484,7 @@ static void test_refblocks(void)
 {
 	struct blockdev *bd;
 	uint8_t b[8] = "newblock";
-	int saved, ret;
+	int ret;
 
 	build(3);
 	save();
@@ -535,9 +505,9 @@ static void test_refblocks(void)
 	save();
 	ok(!truncate(path, 4 * GiB), "grow the file to 4 GiB");
 	bd = open_ok("");
-	saved = capture_start();
+	capture_start();
 	ret = bd ? blockdev_pwrite(bd, b, 8, 3 * CS) : 0;
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -ENOSPC, "refcount table full: write refused");
 	ok(one_line_with("refcount table is full"), "with a clear message");
 	blockdev_close(bd);
@@ -550,17 +520,17 @@ static void expect_io_error(bool write, uint64_t off, const char *what,
 {
 	struct blockdev *bd;
 	uint8_t b[16] = { 0 };
-	int saved, ret = 0;
+	int ret = 0;
 
 	save();
 	bd = open_ok(write ? "" : ",ro");
 	ok(bd, "%s: opens", name);
 	if (!bd)
 		return;
-	saved = capture_start();
+	capture_start();
 	ret = write ? blockdev_pwrite(bd, b, sizeof(b), off) :
 		      blockdev_pread(bd, b, sizeof(b), off);
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -EIO, "%s: -EIO", name);
 	ok(one_line_with(what), "%s: says '%s'", name, what);
 	if (!one_line_with(what))
@@ -762,20 +732,20 @@ static void test_accepted_variants(void)
 static void test_locking(void)
 {
 	struct blockdev *a, *b = NULL;
-	int saved, ret;
+	int ret;
 
 	build(3);
 	save();
 	a = open_ok("");
-	saved = capture_start();
+	capture_start();
 	ret = blockdev_open(path, &b);
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -EBUSY, "second writer refused");
 	ok(one_line_with("image is locked by another process (is another VM using it?)"),
 	   "with the lock message");
-	saved = capture_start();
+	capture_start();
 	ret = blockdev_open(path, &b);
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -EBUSY, "reader refused while a writer holds it");
 	blockdev_close(a);
 	a = open_ok(",ro");
@@ -783,9 +753,9 @@ static void test_locking(void)
 	ok(a && b, "two readers share it");
 	blockdev_close(b);
 	b = NULL;
-	saved = capture_start();
+	capture_start();
 	ret = blockdev_open(path, &b);
-	capture_end(saved);
+	errbuf = capture_end();
 	is_int(ret, -EBUSY, "writer refused while a reader holds it");
 	blockdev_close(a);
 	b = open_ok("");
@@ -806,7 +776,7 @@ static void test_fuzz(void)
 
 	for (i = 0; i < 400; i++) {
 		struct blockdev *bd = NULL;
-		int saved, ret;
+		int ret;
 
 		build(i % 2 ? 3 : 2);
 		for (j = 0; j < 1 + i % 4; j++) {
@@ -818,7 +788,7 @@ static void test_fuzz(void)
 			img[at] ^= (uint8_t)(1 + rand_r(&seed) % 255);
 		}
 		save();
-		saved = capture_start();
+		capture_start();
 		if (!blockdev_open(path, &bd)) {
 			uint64_t off, lim = MIN(bd->size, (uint64_t)VSIZE);
 
@@ -836,7 +806,7 @@ static void test_fuzz(void)
 			}
 			blockdev_close(bd);
 		}
-		capture_end(saved);
+		errbuf = capture_end();
 	}
 	ok(sane, "fuzz: 400 corrupted images, no crash, only clean errors");
 	tap_diag("%u opened, %u failed reads", opened, failed);
@@ -866,12 +836,6 @@ int main(int argc, char **argv)
 	test_fuzz();
 
 	unlink(path);
-	{
-		char p[300];
-
-		snprintf(p, sizeof(p), "%s/stderr", dir);
-		unlink(p);
-	}
 	rmdir(dir);
 	return tap_done();
 }

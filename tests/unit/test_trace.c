@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/capture.h"
 #include "debug/trace.h"
 #include "core/util.h"
 
@@ -25,27 +26,6 @@ static const char *show(const char *s)
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	return buf;
-}
-
-/* Run fn with stderr going to a pipe; return what it printed. */
-static char *capture_stderr(int (*fn)(const char *), const char *arg,
-			    int *ret)
-{
-	static char out[1024];
-	int p[2], saved = dup(STDERR_FILENO);
-	ssize_t n;
-
-	if (pipe(p) < 0)
-		exit(1);
-	dup2(p[1], STDERR_FILENO);
-	*ret = fn(arg);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(p[1]);
-	n = read(p[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(p[0]);
-	return out;
 }
 
 static void test_parse(void)
@@ -68,23 +48,23 @@ static void test_parse(void)
 	is_int(trace_mask, TRACE_ALL, "'all' sets every category");
 
 	trace_mask = TRACE_IRQ;
-	msg = capture_stderr(trace_parse, "pci,bogus,msix", &r);
+	msg = CAPTURED(r = trace_parse("pci,bogus,msix"));
 	is_int(r, -EINVAL, "unknown category: -EINVAL");
 	is_int(trace_mask, TRACE_IRQ, "a bad list changes nothing");
 	ok(strstr(msg, "unknown category 'bogus'") != NULL,
 	   "the message names the bad category: %s", show(msg));
 	ok(strstr(msg, "valid: pci, msix, vfio, mmio, pio, irq, virtio, all"),
 	   "the message lists the valid ones");
-	ok(!strncmp(msg, "mvm: ", 5) && strchr(msg, '\n') == msg + strlen(msg) - 1,
+	ok(one_error_line(msg, ""),
 	   "one line starting with 'mvm: '");
-	msg = capture_stderr(trace_parse, "pci,", &r);
+	msg = CAPTURED(r = trace_parse("pci,"));
 	ok(r == -EINVAL && strstr(msg, "empty category"),
 	   "trailing comma refused");
-	msg = capture_stderr(trace_parse, "", &r);
+	msg = CAPTURED(r = trace_parse(""));
 	ok(r == -EINVAL && strstr(msg, "empty category"), "empty list refused");
-	msg = capture_stderr(trace_parse, "PCI", &r);
+	msg = CAPTURED(r = trace_parse("PCI"));
 	ok(r == -EINVAL, "names are lower case");
-	msg = capture_stderr(trace_parse, "msi", &r);
+	msg = CAPTURED(r = trace_parse("msi"));
 	ok(r == -EINVAL && strstr(msg, "'msi'"), "a prefix is not a name");
 	trace_mask = 0;
 }
@@ -353,11 +333,6 @@ static void test_threads(void)
 	is_int(dup, 0, "no line twice");
 }
 
-static int open_missing(const char *path)
-{
-	return trace_open_file(path);
-}
-
 int main(void)
 {
 	const char *msg;
@@ -370,7 +345,7 @@ int main(void)
 	test_format();
 	test_off();
 	test_threads();
-	msg = capture_stderr(open_missing, "/nonexistent/dir/trace", &r);
+	msg = CAPTURED(r = trace_open_file("/nonexistent/dir/trace"));
 	ok(r == -ENOENT && strstr(msg, "--trace-file '/nonexistent/dir/trace'"),
 	   "trace_open_file: missing directory is one error line");
 	trace_close();
