@@ -294,8 +294,7 @@ static int machine_add_legacy(struct machine *m)
 	return 0;
 }
 
-/* Host bridge, config mechanism #1 and ECAM, the 64-bit window. */
-static int machine_add_pci(struct machine *m)
+int machine_add_pci(struct machine *m)
 {
 	struct vm *vm = &m->vm;
 	/* Above RAM and never below 4 GiB (the hole holds the 32-bit window,

@@ -119,6 +119,13 @@ int machine_build(struct machine *m, const struct machine_config *cfg);
 /* Run until the guest or a signal ends the VM; returns the process status. */
 int machine_run(struct machine *m);
 void machine_destroy(struct machine *m);
+/*
+ * One build step on its own: the host bridge, config mechanism #1 and
+ * ECAM, the 64-bit window above RAM, and m->devctx for PCI device models.
+ * Needs guest RAM and the VM's router (tests/lib/test_machine.c uses it
+ * on a fake KVM).
+ */
+int machine_add_pci(struct machine *m);
 /* What `mvm stat` prints: exits per vCPU, router, per-device counters. */
 void machine_stat(struct machine *m, FILE *out);
 /* What `mvm debug` prints: vCPUs, IOAPIC, buses, per-device state. */

@@ -218,100 +218,16 @@ bool gvq_get_used(struct gvq *g, uint32_t *id, uint32_t *len)
 
 /* ---- the machine ---- */
 
-static int fake_ioeventfd(void *opaque, uint64_t addr, unsigned int len,
-			  int fd, bool assign)
-{
-	struct vtest_machine *m = opaque;
-	unsigned int i;
-
-	for (i = 0; i < m->nr_ioev; i++)
-		if (m->ioev[i].addr == addr && m->ioev[i].fd == fd)
-			break;
-	if (!assign) {
-		if (i == m->nr_ioev)
-			return -ENOENT;
-		m->ioev[i] = m->ioev[--m->nr_ioev];
-		m->ioev_deassigns++;
-		return 0;
-	}
-	if (m->ioev_fail)
-		return -ENOSPC;
-	if (i < m->nr_ioev)
-		return -EEXIST;
-	if (m->nr_ioev == VTEST_MAX_IOEVENTFDS)
-		return -ENOSPC;
-	m->ioev[m->nr_ioev++] = (struct vtest_ioeventfd){ addr, len, fd };
-	m->ioev_assigns++;
-	return 0;
-}
-
-static const struct ioeventfd_ops fake_ioeventfd_ops = {
-	.assign = fake_ioeventfd,
-};
-
-static void intx_set(void *opaque, unsigned int pin, int level)
-{
-	struct vtest_machine *m = opaque;
-
-	if (pin >= ARRAY_SIZE(m->intx_level))
-		return;
-	if (level && !m->intx_level[pin])
-		m->intx_raises[pin]++;
-	m->intx_level[pin] = level;
-}
-
-int vtest_machine_init(struct vtest_machine *m, struct fake_kvm *kvm,
-		       bool with_ioeventfd)
-{
-	int err;
-
-	memset(m, 0, sizeof(*m));
-	m->kvm = kvm;
-	fake_kvm_reset(kvm);
-	iobus_init(&m->pio, "pio");
-	iobus_init(&m->mmio, "mmio");
-	err = guest_mem_init(&m->mem, 64 << 20);
-	if (!err)
-		err = pci_bus_init(&m->pci, &m->pio, &m->mmio, 1ULL << 36,
-				   1ULL << 30);
-	if (!err)
-		err = irq_router_init(&m->router, &fake_kvm_ops, kvm, 1024);
-	if (!err)
-		err = irq_router_commit(&m->router);
-	if (err)
-		return err;
-	m->pci.irq_set = intx_set;
-	m->pci.irq_opaque = m;
-	m->ctx = (struct device_ctx){
-		.pio = &m->pio, .mmio = &m->mmio, .pci = &m->pci,
-		.router = &m->router, .mem = &m->mem,
-	};
-	if (with_ioeventfd) {
-		m->ctx.ioeventfd = &fake_ioeventfd_ops;
-		m->ctx.ioeventfd_opaque = m;
-	}
-	return 0;
-}
-
-void vtest_machine_destroy(struct vtest_machine *m)
-{
-	irq_router_destroy(&m->router);
-	pci_bus_destroy(&m->pci);
-	guest_mem_destroy(&m->mem);
-	iobus_destroy(&m->pio);
-	iobus_destroy(&m->mmio);
-}
-
-uint64_t vtest_mmio_read(struct vtest_machine *m, uint64_t addr,
+uint64_t vtest_mmio_read(struct test_machine *m, uint64_t addr,
 			 unsigned int len)
 {
 	uint8_t b[8] = { 0 };
 
-	iobus_access(&m->mmio, addr, b, len, false);
+	iobus_access(m->mmio, addr, b, len, false);
 	return get_leN(b, len);
 }
 
-void vtest_mmio_write(struct vtest_machine *m, uint64_t addr,
+void vtest_mmio_write(struct test_machine *m, uint64_t addr,
 		      unsigned int len, uint64_t val)
 {
 	uint64_t one = 1;
@@ -327,7 +243,7 @@ void vtest_mmio_write(struct vtest_machine *m, uint64_t addr,
 		}
 	}
 	put_leN(b, len, val);
-	iobus_access(&m->mmio, addr, b, len, true);
+	iobus_access(m->mmio, addr, b, len, true);
 }
 
 /* ---- the driver ---- */
@@ -337,7 +253,7 @@ uint32_t vtest_cfg_read(struct vtest_dev *d, unsigned int off,
 {
 	uint8_t b[4];
 
-	pci_config_read(&d->m->pci, d->devfn, off, b, len);
+	pci_config_read(d->m->pci, d->devfn, off, b, len);
 	return (uint32_t)get_leN(b, len);
 }
 
@@ -347,7 +263,7 @@ void vtest_cfg_write(struct vtest_dev *d, unsigned int off, unsigned int len,
 	uint8_t b[4];
 
 	put_leN(b, len, val);
-	pci_config_write(&d->m->pci, d->devfn, off, b, len);
+	pci_config_write(d->m->pci, d->devfn, off, b, len);
 }
 
 /* 4.1.4.1: walk the vendor capabilities, first of each type wins. */
@@ -406,7 +322,7 @@ static uint64_t bar_addr(struct vtest_dev *d, unsigned int n)
 	return lo & ~0xfULL;
 }
 
-int vtest_find(struct vtest_dev *d, struct vtest_machine *m,
+int vtest_find(struct vtest_dev *d, struct test_machine *m,
 	       uint16_t device_id)
 {
 	unsigned int devfn, n;

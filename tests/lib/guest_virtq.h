@@ -7,7 +7,7 @@
  * bump allocator for buffers and indirect tables in the same region.
  * Raw accessors let tests build malformed rings on purpose.
  *
- * struct vtest_machine is a KVM-less machine (I/O buses, PCI bus, guest
+ * struct test_machine is a KVM-less machine (I/O buses, PCI bus, guest
  * RAM, interrupt router on a fake KVM, a recording fake KVM_IOEVENTFD,
  * an INTx recorder) and struct vtest_dev a virtio-pci driver for one
  * function on it: it finds the capabilities, negotiates features, sets
@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "lib/fake_kvm.h"
+#include "lib/test_machine.h"
 #include "pci/devctx.h"
 #include "virtio/virtio.h"
 #include "virtio/virtqueue.h"
@@ -79,39 +80,10 @@ void gvq_set_used_event(struct gvq *g, uint16_t idx);
 
 /* ---- a machine and a virtio-pci driver ---- */
 
-#define VTEST_MAX_IOEVENTFDS	64
 #define VTEST_MSI_ADDR		0xfee00000u
 
-struct vtest_ioeventfd {
-	uint64_t addr;
-	unsigned int len;
-	int fd;
-};
-
-struct vtest_machine {
-	struct fake_kvm *kvm;
-	struct iobus pio, mmio;
-	struct pci_bus pci;
-	struct guest_mem mem;
-	struct irq_router router;
-	struct device_ctx ctx;
-	/* Fake KVM_IOEVENTFD: what is assigned now. */
-	struct vtest_ioeventfd ioev[VTEST_MAX_IOEVENTFDS];
-	unsigned int nr_ioev;
-	unsigned int ioev_assigns, ioev_deassigns;
-	bool ioev_fail;			/* refuse assignments */
-	/* INTx: level of each GSI, and how often each went high. */
-	int intx_level[32];
-	unsigned int intx_raises[32];
-};
-
-/* 64 MiB of RAM; with_ioeventfd false leaves ctx.ioeventfd NULL. */
-int vtest_machine_init(struct vtest_machine *m, struct fake_kvm *kvm,
-		       bool with_ioeventfd);
-void vtest_machine_destroy(struct vtest_machine *m);
-
 struct vtest_dev {
-	struct vtest_machine *m;
+	struct test_machine *m;
 	unsigned int devfn;
 	uint64_t bar[PCI_NR_BARS];
 	/* Capability offsets in config space (0: absent). */
@@ -125,16 +97,16 @@ struct vtest_dev {
 };
 
 /* Find the virtio device `device_id` on the bus and parse its caps. */
-int vtest_find(struct vtest_dev *d, struct vtest_machine *m,
+int vtest_find(struct vtest_dev *d, struct test_machine *m,
 	       uint16_t device_id);
 uint32_t vtest_cfg_read(struct vtest_dev *d, unsigned int off,
 			unsigned int len);
 void vtest_cfg_write(struct vtest_dev *d, unsigned int off, unsigned int len,
 		     uint32_t val);
 /* MMIO as a vCPU would do it (an assigned ioeventfd takes the write). */
-uint64_t vtest_mmio_read(struct vtest_machine *m, uint64_t addr,
+uint64_t vtest_mmio_read(struct test_machine *m, uint64_t addr,
 			 unsigned int len);
-void vtest_mmio_write(struct vtest_machine *m, uint64_t addr,
+void vtest_mmio_write(struct test_machine *m, uint64_t addr,
 		      unsigned int len, uint64_t val);
 uint64_t vtest_common_read(struct vtest_dev *d, unsigned int off,
 			   unsigned int len);

@@ -37,7 +37,7 @@ static char dir[64];
 static char raw_path[256], qcow_path[256];
 
 struct bt {
-	struct vtest_machine m;
+	struct test_machine m;
 	struct vtest_dev d;
 	struct gvq g;
 	struct virtio_blk *blk;
@@ -158,11 +158,11 @@ static bool bt_setup(struct bt *t, const char *spec, unsigned int index,
 	struct blockdev *bd;
 
 	memset(t, 0, sizeof(*t));
-	if (vtest_machine_init(&t->m, &kvm, true))
+	if (test_machine_init(&t->m, &kvm, &(struct test_machine_opts){ .ioeventfd = true }))
 		return false;
 	if (blockdev_open(spec, &bd) ||
-	    virtio_blk_create(&t->m.ctx, bd, index, &t->blk)) {
-		vtest_machine_destroy(&t->m);
+	    virtio_blk_create(t->m.ctx, bd, index, &t->blk)) {
+		test_machine_destroy(&t->m);
 		return false;
 	}
 	if (vtest_find(&t->d, &t->m, VIRTIO_ID_BLOCK))
@@ -170,7 +170,7 @@ static bool bt_setup(struct bt *t, const char *spec, unsigned int index,
 	t->features = (vtest_device_features(&t->d) | F_RING) & ~drop_features;
 	if (!vtest_negotiate(&t->d, t->features))
 		return false;
-	gvq_init(&t->g, &t->m.mem, RING_BASE, RING_LEN, 128, true);
+	gvq_init(&t->g, t->m.mem, RING_BASE, RING_LEN, 128, true);
 	vtest_setup_queue(&t->d, 0, &t->g, VIRTIO_MSI_NO_VECTOR);
 	vtest_driver_ok(&t->d);
 	t->hdr = gvq_alloc(&t->g, VIRTIO_BLK_REQ_HDR_SIZE);
@@ -182,7 +182,7 @@ static void bt_teardown(struct bt *t)
 {
 	vtest_common_write(&t->d, VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	virtio_blk_destroy(t->blk);
-	vtest_machine_destroy(&t->m);
+	test_machine_destroy(&t->m);
 }
 
 static uint8_t *ptr(struct bt *t, uint64_t gpa, uint64_t len)
@@ -708,7 +708,7 @@ static void test_malformed(void)
 
 	/* The driver resets and the device works again. */
 	vtest_negotiate(&t.d, t.features);
-	gvq_init(&t.g, &t.m.mem, RING_BASE, RING_LEN, 128, true);
+	gvq_init(&t.g, t.m.mem, RING_BASE, RING_LEN, 128, true);
 	vtest_setup_queue(&t.d, 0, &t.g, VIRTIO_MSI_NO_VECTOR);
 	vtest_driver_ok(&t.d);
 	t.hdr = gvq_alloc(&t.g, 16);

@@ -47,7 +47,7 @@ static size_t read_n(int fd, char *buf, size_t n)
 
 int main(void)
 {
-	struct vtest_machine m;
+	struct test_machine m;
 	struct virtio_console *con;
 	struct vtest_dev d;
 	struct gvq rx, tx;
@@ -59,8 +59,8 @@ int main(void)
 
 	fake_kvm_init(&kvm);
 	log_quiet = true;
-	if (pipe(pfd) || vtest_machine_init(&m, &kvm, true) ||
-	    virtio_console_create(&m.ctx, pfd[1], &con))
+	if (pipe(pfd) || test_machine_init(&m, &kvm, &(struct test_machine_opts){ .ioeventfd = true }) ||
+	    virtio_console_create(m.ctx, pfd[1], &con))
 		tap_skip_all("cannot build the test machine");
 	is_int(vtest_find(&d, &m, VIRTIO_ID_CONSOLE), 0,
 	       "virtio-console found: 0x1043");
@@ -69,8 +69,8 @@ int main(void)
 	is_int(vtest_device_features(&d) & 7, 0,
 	       "no SIZE, MULTIPORT or EMERG_WRITE (5.3.3)");
 	ok(vtest_negotiate(&d, F_WANT), "features negotiated");
-	gvq_init(&rx, &m.mem, 0x400000, 0x100000, 16, true);
-	gvq_init(&tx, &m.mem, 0x500000, 0x100000, 16, true);
+	gvq_init(&rx, m.mem, 0x400000, 0x100000, 16, true);
+	gvq_init(&tx, m.mem, 0x500000, 0x100000, 16, true);
 	vtest_setup_queue(&d, RXQ, &rx, VIRTIO_MSI_NO_VECTOR);
 	vtest_setup_queue(&d, TXQ, &tx, VIRTIO_MSI_NO_VECTOR);
 
@@ -152,7 +152,7 @@ int main(void)
 	vtest_common_write(&d, VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	is_int(vtest_status(&d), 0, "reset");
 	virtio_console_destroy(con);
-	vtest_machine_destroy(&m);
+	test_machine_destroy(&m);
 	close(pfd[0]);
 	close(pfd[1]);
 	fake_kvm_destroy(&kvm);

@@ -49,7 +49,7 @@ static struct fake_kvm kvm;
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
 struct t {
-	struct vtest_machine m;
+	struct test_machine m;
 	struct vtest_dev d;
 	struct virtio_net *net;
 	struct gvq rx, tx;
@@ -74,8 +74,8 @@ static bool start(struct t *t, uint64_t f)
 
 	if (!vtest_negotiate(&t->d, f))
 		return false;
-	gvq_init(&t->rx, &t->m.mem, 0x400000, 0x400000, 64, true);
-	gvq_init(&t->tx, &t->m.mem, 0x800000, 0x400000, 64, true);
+	gvq_init(&t->rx, t->m.mem, 0x400000, 0x400000, 64, true);
+	gvq_init(&t->tx, t->m.mem, 0x800000, 0x400000, 64, true);
 	for (i = 0; i < NR_RXBUF; i++)
 		t->rxbuf[i] = gvq_alloc(&t->rx, 2048);
 	t->txbuf = gvq_alloc(&t->tx, 70000);
@@ -478,8 +478,8 @@ static void test_socketpair(void)
 
 	if (!t || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		tap_skip_all("no memory or socketpair");
-	if (vtest_machine_init(&t->m, &kvm, true) ||
-	    virtio_net_create_fd(&t->m.ctx, sv[0], guest_mac, &t->net))
+	if (test_machine_init(&t->m, &kvm, &(struct test_machine_opts){ .ioeventfd = true }) ||
+	    virtio_net_create_fd(t->m.ctx, sv[0], guest_mac, &t->net))
 		tap_skip_all("cannot build the test machine");
 	t->peer = sv[1];
 	is_int(vtest_find(&t->d, &t->m, VIRTIO_ID_NET), 0, "virtio-net found");
@@ -490,7 +490,7 @@ static void test_socketpair(void)
 	test_mrg(t);
 	test_malformed(t);
 	virtio_net_destroy(t->net);
-	vtest_machine_destroy(&t->m);
+	test_machine_destroy(&t->m);
 	close(t->peer);
 	free(t);
 }
@@ -581,8 +581,8 @@ static void test_real_tap(void)
 	}
 	ok(tap.is_tap && tap.fd >= 0, "TAP %s attached (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR)",
 	   name);
-	if (vtest_machine_init(&t->m, &kvm, true) ||
-	    virtio_net_create_tap(&t->m.ctx, &tap, guest_mac, &t->net) ||
+	if (test_machine_init(&t->m, &kvm, &(struct test_machine_opts){ .ioeventfd = true }) ||
+	    virtio_net_create_tap(t->m.ctx, &tap, guest_mac, &t->net) ||
 	    vtest_find(&t->d, &t->m, VIRTIO_ID_NET)) {
 		tap_skip(TAP_TESTS - 1, "real TAP: cannot build the machine");
 		free(t);
@@ -619,7 +619,7 @@ static void test_real_tap(void)
 	   "host frame reached a guest buffer with its header");
 	close(ps);
 	virtio_net_destroy(t->net);
-	vtest_machine_destroy(&t->m);
+	test_machine_destroy(&t->m);
 	free(t);
 }
 

@@ -41,7 +41,7 @@ static uint32_t request(struct vtest_dev *d, struct gvq *g,
 
 int main(void)
 {
-	struct vtest_machine m;
+	struct test_machine m;
 	struct virtio_rng *rng;
 	struct vtest_dev d;
 	struct gvq g;
@@ -50,15 +50,15 @@ int main(void)
 
 	fake_kvm_init(&kvm);
 	log_quiet = true;
-	if (vtest_machine_init(&m, &kvm, true) ||
-	    virtio_rng_create(&m.ctx, &rng))
+	if (test_machine_init(&m, &kvm, &(struct test_machine_opts){ .ioeventfd = true }) ||
+	    virtio_rng_create(m.ctx, &rng))
 		tap_skip_all("cannot build the test machine");
 	is_int(vtest_find(&d, &m, VIRTIO_ID_RNG), 0, "virtio-rng found: 0x1044");
 	is_int(d.cap_device, 0, "no device-specific configuration (5.4.4)");
 	is_int(vtest_common_read(&d, VIRTIO_PCI_COMMON_NUMQ, 2), 1,
 	       "one request queue (5.4.2)");
 	ok(vtest_negotiate(&d, F_WANT), "features negotiated");
-	gvq_init(&g, &m.mem, 0x400000, 0x400000, 64, true);
+	gvq_init(&g, m.mem, 0x400000, 0x400000, 64, true);
 	vtest_setup_queue(&d, 0, &g, VIRTIO_MSI_NO_VECTOR);
 	vtest_driver_ok(&d);
 
@@ -84,7 +84,7 @@ int main(void)
 	is_int(request(&d, &g, (struct gvq_buf[]){ { big, 256 * 1024, true } },
 		       1, false), 64 * 1024, "256 KiB buffer: capped at 64 KiB");
 	virtio_rng_destroy(rng);
-	vtest_machine_destroy(&m);
+	test_machine_destroy(&m);
 	fake_kvm_destroy(&kvm);
 	return tap_done();
 }
