@@ -174,9 +174,10 @@ void vfio_bars_destroy(struct vfio_pci *vd)
 	}
 }
 
-int vfio_bars_map(struct vfio_pci *vd, unsigned int bar, uint64_t addr,
+int vfio_bars_map(struct pci_device *dev, unsigned int bar, uint64_t addr,
 		  bool map)
 {
+	struct vfio_pci *vd = container_of(dev, struct vfio_pci, pci);
 	struct pci_bar *b = &vd->pci.bars[bar];
 	struct vfio_region *r = &vd->regions[bar];
 	struct iobus *bus = b->type == PCI_BAR_IO ? vd->ctx->pio :

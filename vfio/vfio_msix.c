@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The MSI-X table handler of a passed-through function: where the guest's
- * MSI-X state meets the host's.
+ * MSI-X state meets the host's.  The guest's Enable reaches
+ * vfio_msix_host_enable() through vfio_pci.c, which switches the host's
+ * interrupt mode (one type at a time).
  *
  * Enable to match the guest.  When a guest sets MSI-X Enable, every vector
  * in its table is still masked (Linux sets Enable together with Function
@@ -208,7 +210,7 @@ static void host_release_all(struct vfio_pci *vd)
 	vd->host_nvec = 0;
 }
 
-static int host_disable(struct vfio_pci *vd)
+int vfio_msix_host_disable(struct vfio_pci *vd)
 {
 	int err;
 
@@ -230,8 +232,11 @@ static int host_disable(struct vfio_pci *vd)
 	return 0;
 }
 
-/* The guest set MSI-X Enable: make the device match, vectors or not. */
-static int host_enable(struct vfio_pci *vd)
+/*
+ * The guest set MSI-X Enable: make the device match, vectors or not.
+ * INTx and MSI are off by now (vfio_pci.c's mode switch).
+ */
+int vfio_msix_host_enable(struct vfio_pci *vd)
 {
 	int32_t none = -1;
 	int err;
@@ -240,9 +245,6 @@ static int host_enable(struct vfio_pci *vd)
 	 * enable would drop vector 0's trigger on a dynamic host. */
 	if (vd->host_msix_enabled)
 		return 0;
-	/* vfio-pci refuses MSI-X while INTx or MSI is active. */
-	vfio_intx_host_disable(vd);
-	vfio_msi_host_disable(vd);
 	if (vd->msix_dynamic) {
 		err = set_irqs(vd, 0, 1, &none, "enable");
 		if (err)
@@ -274,7 +276,7 @@ static int host_grow(struct vfio_pci *vd, unsigned int v)
 	/* What the device holds pending now would vanish with the disable. */
 	if (!phys_pba_read(vd, pend, nwords))
 		memset(pend, 0, nwords * sizeof(*pend));
-	err = host_disable(vd);
+	err = vfio_msix_host_disable(vd);
 	if (err)
 		goto out;
 	err = enable_with(vd, n, v + 1, "grow");
@@ -325,18 +327,7 @@ static int host_add_vector(struct vfio_pci *vd, unsigned int v)
 	return 0;
 }
 
-static void msix_enable_changed(struct msix *m, bool enabled)
-{
-	struct vfio_pci *vd = to_vd(m);
-
-	if (enabled) {
-		host_enable(vd);
-	} else if (!host_disable(vd)) {
-		vfio_intx_host_enable(vd);
-	}
-}
-
-static void msix_vector_changed(struct msix *m, unsigned int v)
+void vfio_msix_vector_changed(struct msix *m, unsigned int v)
 {
 	struct vfio_pci *vd = to_vd(m);
 
@@ -351,12 +342,7 @@ static void msix_vector_changed(struct msix *m, unsigned int v)
 	msix_vectors_sync(&vd->vectors, v);
 }
 
-static const struct msix_ops vfio_msix_ops = {
-	.enable_changed = msix_enable_changed,
-	.vector_changed = msix_vector_changed,
-};
-
-int vfio_msix_init(struct vfio_pci *vd, int cap)
+int vfio_msix_init(struct vfio_pci *vd, int cap, const struct msix_ops *ops)
 {
 	struct pci_device *d = &vd->pci;
 	uint16_t flags = pci_cfg_get16(d, (unsigned int)cap + PCI_MSIX_FLAGS);
@@ -375,7 +361,7 @@ int vfio_msix_init(struct vfio_pci *vd, int cap)
 	vd->msix_dynamic = !(info->flags & VFIO_IRQ_INFO_NORESIZE);
 	err = msix_init(&vd->msix, d, cap, nr, table & PCI_MSIX_TABLE_BIR,
 			table & PCI_MSIX_TABLE_OFFSET, pba & PCI_MSIX_PBA_BIR,
-			pba & PCI_MSIX_PBA_OFFSET, &vfio_msix_ops, vd);
+			pba & PCI_MSIX_PBA_OFFSET, ops, vd);
 	if (err) {
 		pr_err("%s: unusable MSI-X capability (%u vectors, table BIR %u)",
 		       vd->name, nr, table & PCI_MSIX_TABLE_BIR);
@@ -400,20 +386,16 @@ int vfio_msix_init(struct vfio_pci *vd, int cap)
 	return 0;
 }
 
-void vfio_msix_reset(struct vfio_pci *vd)
+void vfio_msix_reset_locked(struct vfio_pci *vd)
 {
-	if (!vd->has_msix)
-		return;
 	unsigned int v;
 
-	/* One hold of the lock: no table write may slip in between. */
-	pthread_mutex_lock(&vd->msix.lock);
-	host_disable(vd);
+	if (!vd->has_msix)
+		return;
 	msix_reset_locked(&vd->msix);
 	/* Even if the host kept MSI-X on, nothing reaches the guest now. */
 	for (v = 0; v < vd->msix.nr; v++)
 		msix_vectors_sync(&vd->vectors, v);
-	pthread_mutex_unlock(&vd->msix.lock);
 }
 
 void vfio_msix_destroy(struct vfio_pci *vd)
@@ -422,9 +404,6 @@ void vfio_msix_destroy(struct vfio_pci *vd)
 
 	if (!vd->has_msix)
 		return;
-	pthread_mutex_lock(&vd->msix.lock);
-	host_disable(vd);
-	pthread_mutex_unlock(&vd->msix.lock);
 	msix_vectors_destroy(&vd->vectors);
 	for (v = 0; v < vd->msix.nr; v++)
 		if (vd->msix_efd[v] >= 0)
