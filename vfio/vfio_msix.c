@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The MSI-X table handler of a passed-through function: where the guest's
- * MSI-X state meets the host's.  The guest's Enable reaches
- * vfio_msix_host_enable() through vfio_pci.c, which switches the host's
- * interrupt mode (one type at a time).
+ * MSI-X state meets the host's.  The table and PBA pages are trapped
+ * (vfio_bars.c hands their accesses here); table writes reach
+ * vfio_msix_vector_changed() through pci/msix.c, which drives the device's
+ * irqfd routing table (pci/msix_vectors.c) and the host's vectors.  The
+ * guest's Enable reaches vfio_msix_host_enable() through vfio_pci.c, which
+ * switches the host's interrupt mode (one type at a time).
  *
  * Enable to match the guest.  When a guest sets MSI-X Enable, every vector
  * in its table is still masked (Linux sets Enable together with Function
@@ -111,8 +114,12 @@ static bool phys_pba_read(struct vfio_pci *vd, uint64_t *words,
 				len) == (ssize_t)len;
 }
 
-void vfio_msix_pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
-			unsigned int len)
+/*
+ * The guest's PBA read: emulated bits plus the device's own for vectors
+ * the host allocated without a trigger (they pend in hardware).
+ */
+static void pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
+		     unsigned int len)
 {
 	struct msix *m = &vd->msix;
 	uint64_t phys = 0, mask = 0;
@@ -340,6 +347,49 @@ void vfio_msix_vector_changed(struct msix *m, unsigned int v)
 	    !vd->vectors.v[v].host_live)
 		host_add_vector(vd, v);
 	msix_vectors_sync(&vd->vectors, v);
+}
+
+enum msix_page { NOT_MSIX, MSIX_TABLE, MSIX_PBA };
+
+static bool in(uint64_t off, unsigned int len, uint64_t start, uint64_t size)
+{
+	return off >= start && off + len <= start + size;
+}
+
+/* Which structure holds off..off+len of BAR `bar`; off becomes relative. */
+static enum msix_page page_of(struct vfio_pci *vd, unsigned int bar,
+			      uint64_t *off, unsigned int len)
+{
+	struct msix *m = &vd->msix;
+
+	if (!vd->has_msix)
+		return NOT_MSIX;
+	if (bar == m->table_bar &&
+	    in(*off, len, m->table_off, msix_table_size(m))) {
+		*off -= m->table_off;
+		return MSIX_TABLE;
+	}
+	if (bar == m->pba_bar && in(*off, len, m->pba_off, msix_pba_size(m))) {
+		*off -= m->pba_off;
+		return MSIX_PBA;
+	}
+	return NOT_MSIX;
+}
+
+bool vfio_msix_mmio(struct vfio_pci *vd, unsigned int bar, uint64_t off,
+		    uint8_t *data, unsigned int len, bool write)
+{
+	enum msix_page page = page_of(vd, bar, &off, len);
+
+	if (page == MSIX_TABLE && write)
+		msix_table_write(&vd->msix, off, data, len);
+	else if (page == MSIX_TABLE)
+		msix_table_read(&vd->msix, off, data, len);
+	else if (page == MSIX_PBA && write)
+		msix_pba_write(&vd->msix, off, data, len);
+	else if (page == MSIX_PBA)
+		pba_read(vd, off, data, len);
+	return page != NOT_MSIX;
 }
 
 int vfio_msix_init(struct vfio_pci *vd, int cap, const struct msix_ops *ops)

@@ -4,10 +4,10 @@
  *   vfio/vfio_pci.c     the device's life, the host's interrupt mode, stat
  *   vfio/vfio_open.c    sysfs checks, container, group, device fd, DMA map
  *   vfio/vfio_config.c  config space: virtualized header, caps, FLR bit
- *   vfio/vfio_bars.c    BARs: memory slots, trapped MSI-X pages, I/O BARs
+ *   vfio/vfio_bars.c    BARs: memory slots, trapped pages, I/O BARs, ROM
  *   vfio/vfio_intx.c    INTx through a resampling irqfd
  *   vfio/vfio_msi.c     MSI: one vector, its eventfd and GSI route
- *   vfio/vfio_msix.c    the MSI-X table handler: enable-to-match-guest
+ *   vfio/vfio_msix.c    MSI-X: table/PBA MMIO, enable-to-match-guest
  *   vfio/vfio_irq_stats.c  host interrupts per MSI-X vector (mvm stat)
  * All host access goes through struct vfio_host (real or simulated).
  */
@@ -215,10 +215,13 @@ int vfio_msix_init(struct vfio_pci *vd, int cap, const struct msix_ops *ops);
 void vfio_msix_vector_changed(struct msix *m, unsigned int v);
 int vfio_msix_host_enable(struct vfio_pci *vd);
 int vfio_msix_host_disable(struct vfio_pci *vd);
-/* The guest's PBA read: emulated bits plus the device's own for vectors
- * the host allocated without a trigger (they pend in hardware). */
-void vfio_msix_pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
-			unsigned int len);
+/*
+ * A guest access to the trapped pages of BAR `bar`: true if off..off+len
+ * is in the MSI-X table or PBA, and then done (data is only read when
+ * `write`).
+ */
+bool vfio_msix_mmio(struct vfio_pci *vd, unsigned int bar, uint64_t off,
+		    uint8_t *data, unsigned int len, bool write);
 /* FLR: the guest's view back to reset, with the MSI-X lock held. */
 void vfio_msix_reset_locked(struct vfio_pci *vd);
 void vfio_msix_destroy(struct vfio_pci *vd);	/* host MSI-X already off */
