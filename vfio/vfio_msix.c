@@ -38,6 +38,16 @@
  * hint on NORESIZE hosts), so two 2048-vector devices fit one VM.
  * VFIO cannot mask an MSI-X vector (SET_IRQS MASK on MSI-X is -ENOTTY):
  * guest masking is emulated by msix_vectors, which also keeps the PBA.
+ *
+ * One vector's state is two structs: the guest's entry (msix.table[v],
+ * pci/msix.c, shared with virtio) and vectors.v[v] (struct msix_vector),
+ * which holds its route and our side of it: owner_efd, the eventfd we give
+ * the host as the vector's trigger, and host_live.  Its `efd` cannot be
+ * that eventfd: `efd` is what msix_vectors routes (KVM irqfd or polled),
+ * and a vector the host has no trigger for must not be routed, while the
+ * eventfd is kept across a host disable so a re-enable or a NORESIZE grow
+ * hands the host the same one without a new eventfd(2).  So there is no
+ * array of our own per vector.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -51,12 +61,14 @@ static struct vfio_pci *to_vd(struct msix *m)
 	return m->opaque;
 }
 
+/* Vector v's eventfd, made on first use. */
 static int vector_efd(struct vfio_pci *vd, unsigned int v)
 {
+	struct msix_vector *x = &vd->vectors.v[v];
 	int fd;
 
-	if (vd->msix_efd[v] >= 0)
-		return vd->msix_efd[v];
+	if (x->owner_efd >= 0)
+		return x->owner_efd;
 	fd = vd->host->ops->eventfd(vd->host);
 	if (fd < 0) {
 		pr_errno(-fd, "%s: eventfd for MSI-X vector %u failed",
@@ -64,7 +76,7 @@ static int vector_efd(struct vfio_pci *vd, unsigned int v)
 		vd->msix_stats.errors++;
 		return fd;
 	}
-	vd->msix_efd[v] = fd;
+	x->owner_efd = fd;
 	return fd;
 }
 
@@ -154,8 +166,10 @@ static void host_vectors_live(struct vfio_pci *vd, unsigned int start,
 	unsigned int v;
 
 	for (v = start; v < start + count; v++) {
-		vd->vectors.v[v].host_live = true;
-		msix_vectors_set_eventfd(&vd->vectors, v, vd->msix_efd[v]);
+		struct msix_vector *x = &vd->vectors.v[v];
+
+		x->host_live = true;
+		msix_vectors_set_eventfd(&vd->vectors, v, x->owner_efd);
 	}
 }
 
@@ -189,11 +203,14 @@ static int enable_with(struct vfio_pci *vd, unsigned int n, unsigned int need,
 	free(fds);
 	if (err) {
 		/* Do not keep eventfds the host did not take (fd limits). */
-		for (v = vd->host_nvec; v < n; v++)
-			if (vd->msix_efd[v] >= 0 && !vd->vectors.v[v].host_live) {
-				close(vd->msix_efd[v]);
-				vd->msix_efd[v] = -1;
+		for (v = vd->host_nvec; v < n; v++) {
+			struct msix_vector *x = &vd->vectors.v[v];
+
+			if (x->owner_efd >= 0 && !x->host_live) {
+				close(x->owner_efd);
+				x->owner_efd = -1;
 			}
+		}
 		return err > 0 ? -ENOSPC : err;
 	}
 	vd->host_msix_enabled = true;
@@ -398,7 +415,7 @@ int vfio_msix_init(struct vfio_pci *vd, int cap, const struct msix_ops *ops)
 	uint16_t flags = pci_cfg_get16(d, (unsigned int)cap + PCI_MSIX_FLAGS);
 	uint32_t table = pci_cfg_get32(d, (unsigned int)cap + PCI_MSIX_TABLE);
 	uint32_t pba = pci_cfg_get32(d, (unsigned int)cap + PCI_MSIX_PBA);
-	unsigned int nr = (flags & PCI_MSIX_FLAGS_QSIZE) + 1U, v;
+	unsigned int nr = (flags & PCI_MSIX_FLAGS_QSIZE) + 1U;
 	struct vfio_irq_info *info = &vd->irqs[VFIO_PCI_MSIX_IRQ_INDEX];
 	int err;
 
@@ -417,18 +434,9 @@ int vfio_msix_init(struct vfio_pci *vd, int cap, const struct msix_ops *ops)
 		       vd->name, nr, table & PCI_MSIX_TABLE_BIR);
 		return err;
 	}
-	vd->msix_efd = malloc(nr * sizeof(*vd->msix_efd));
-	if (!vd->msix_efd) {
-		msix_destroy(&vd->msix);
-		return -ENOMEM;
-	}
-	for (v = 0; v < nr; v++)
-		vd->msix_efd[v] = -1;
 	err = msix_vectors_init(&vd->vectors, &vd->msix, vd->ctx->router,
 				vd->ctx->loop);
 	if (err) {
-		free(vd->msix_efd);
-		vd->msix_efd = NULL;
 		msix_destroy(&vd->msix);
 		return err;
 	}
@@ -454,12 +462,21 @@ void vfio_msix_destroy(struct vfio_pci *vd)
 
 	if (!vd->has_msix)
 		return;
+	/*
+	 * Each eventfd leaves KVM and the event loop before it is closed: a
+	 * vector is still routed if the host's disable failed.
+	 */
+	pthread_mutex_lock(&vd->msix.lock);
+	for (v = 0; v < vd->msix.nr; v++) {
+		struct msix_vector *x = &vd->vectors.v[v];
+
+		msix_vectors_set_eventfd(&vd->vectors, v, -1);
+		if (x->owner_efd >= 0)
+			close(x->owner_efd);
+		x->owner_efd = -1;
+	}
+	pthread_mutex_unlock(&vd->msix.lock);
 	msix_vectors_destroy(&vd->vectors);
-	for (v = 0; v < vd->msix.nr; v++)
-		if (vd->msix_efd[v] >= 0)
-			close(vd->msix_efd[v]);
-	free(vd->msix_efd);
-	vd->msix_efd = NULL;
 	msix_destroy(&vd->msix);
 	vd->has_msix = false;
 }

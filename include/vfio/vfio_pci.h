@@ -77,11 +77,13 @@ struct vfio_pci {
 	/* Config bytes served from the shadow instead of the device. */
 	uint8_t virt[PCI_CFG_SIZE];
 
-	/* MSI-X: the guest view, our vector table, and the host state. */
+	/*
+	 * MSI-X: the guest view, our vector table, and the host state.  A
+	 * vector's eventfd is vectors.v[v].owner_efd (see vfio_msix.c).
+	 */
 	bool has_msix;
 	struct msix msix;
 	struct msix_vectors vectors;
-	int *msix_efd;			/* per vector, -1 until needed */
 	bool msix_dynamic;		/* host allocates vectors on demand */
 	bool host_msix_enabled;
 	unsigned int host_nvec;		/* vectors allocated on the host */
