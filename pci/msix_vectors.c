@@ -142,7 +142,8 @@ int msix_vectors_init(struct msix_vectors *mv, struct msix *msix,
 	mv->loop = loop;
 	mv->waiter.committed = routes_committed;
 	for (v = 0; v < msix->nr; v++) {
-		mv->v[v] = (struct msix_vector){ .efd = -1, .gsi = -1 };
+		mv->v[v] = (struct msix_vector){ .efd = -1, .gsi = -1,
+						 .owner_efd = -1 };
 		poll_ctxs(mv)[v] = (struct poll_ctx){ .mv = mv, .v = v };
 	}
 	return 0;

@@ -4,8 +4,9 @@
  * whole region, or its sparse-mmap areas) become KVM memory slots, so
  * ordinary BAR accesses never exit.  The pages holding the MSI-X table
  * and PBA are never mapped, even when the kernel reports MSIX_MAPPABLE:
- * the guest's view of them is emulated (pci/msix.c).  Everything else in
- * the BAR traps to mvm and is forwarded with pread/pwrite.
+ * the guest's view of them is emulated (pci/msix.c), and vfio_msix.c
+ * takes their accesses.  Everything else in the BAR traps to mvm and is
+ * forwarded with pread/pwrite.
  */
 #include <sys/mman.h>
 
@@ -52,28 +53,14 @@ static struct range page_range(uint64_t off, uint64_t len)
 			       ALIGN_UP(off + len, HOST_PAGE) };
 }
 
-static bool in(uint64_t off, unsigned int len, uint64_t start, uint64_t size)
-{
-	return off >= start && off + len <= start + size;
-}
-
 static void bar_read(void *opaque, uint64_t off, uint8_t *data,
 		     unsigned int len)
 {
 	struct vfio_bar_ctx *bc = opaque;
 	struct vfio_pci *vd = bc->vd;
-	struct msix *m = &vd->msix;
 
-	if (vd->has_msix && bc->bar == m->table_bar &&
-	    in(off, len, m->table_off, msix_table_size(m))) {
-		msix_table_read(m, off - m->table_off, data, len);
+	if (vfio_msix_mmio(vd, bc->bar, off, data, len, false))
 		return;
-	}
-	if (vd->has_msix && bc->bar == m->pba_bar &&
-	    in(off, len, m->pba_off, msix_pba_size(m))) {
-		vfio_msix_pba_read(vd, off - m->pba_off, data, len);
-		return;
-	}
 	if (vfio_region_read(vd, bc->bar, off, data, len) != (ssize_t)len) {
 		pr_warn_ratelimited("%s: BAR%u read at %#llx failed",
 				    vd->name, bc->bar,
@@ -87,18 +74,9 @@ static void bar_write(void *opaque, uint64_t off, const uint8_t *data,
 {
 	struct vfio_bar_ctx *bc = opaque;
 	struct vfio_pci *vd = bc->vd;
-	struct msix *m = &vd->msix;
 
-	if (vd->has_msix && bc->bar == m->table_bar &&
-	    in(off, len, m->table_off, msix_table_size(m))) {
-		msix_table_write(m, off - m->table_off, data, len);
+	if (vfio_msix_mmio(vd, bc->bar, off, (uint8_t *)data, len, true))
 		return;
-	}
-	if (vd->has_msix && bc->bar == m->pba_bar &&
-	    in(off, len, m->pba_off, msix_pba_size(m))) {
-		msix_pba_write(m, off - m->pba_off, data, len);
-		return;
-	}
 	if (vfio_region_write(vd, bc->bar, off, data, len) != (ssize_t)len)
 		pr_warn_ratelimited("%s: BAR%u write at %#llx failed",
 				    vd->name, bc->bar,
@@ -174,9 +152,10 @@ void vfio_bars_destroy(struct vfio_pci *vd)
 	}
 }
 
-int vfio_bars_map(struct vfio_pci *vd, unsigned int bar, uint64_t addr,
+int vfio_bars_map(struct pci_device *dev, unsigned int bar, uint64_t addr,
 		  bool map)
 {
+	struct vfio_pci *vd = container_of(dev, struct vfio_pci, pci);
 	struct pci_bar *b = &vd->pci.bars[bar];
 	struct vfio_region *r = &vd->regions[bar];
 	struct iobus *bus = b->type == PCI_BAR_IO ? vd->ctx->pio :

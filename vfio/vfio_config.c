@@ -6,7 +6,9 @@
  * Capabilities mvm does not implement are unlinked from the list, so the
  * guest never sees them; extended capabilities are all hidden (the list
  * header at 0x100 reads as 0, PCIe Base Spec 7.6.3: "no extended
- * capabilities").
+ * capabilities").  What a guest write sets off (ROM decoding, the host's
+ * interrupt mode, FLR) is done by vfio_pci.c; vfio_config_write() says
+ * which parts were written.
  */
 #include <stdlib.h>
 
@@ -181,8 +183,8 @@ static void declare_bars(struct vfio_pci *vd)
 	}
 }
 
-static void vfio_cfg_read(struct pci_device *dev, unsigned int off,
-			  uint8_t *data, unsigned int len)
+void vfio_config_read(struct pci_device *dev, unsigned int off,
+		      uint8_t *data, unsigned int len)
 {
 	struct vfio_pci *vd = container_of(dev, struct vfio_pci, pci);
 	uint8_t hw[4];
@@ -228,13 +230,11 @@ static bool touches(unsigned int off, unsigned int len, unsigned int at,
 	return off < at + n && off + len > at;
 }
 
-static void vfio_cfg_written(struct pci_device *dev, unsigned int off,
-			     const uint8_t *data, unsigned int len,
-			     uint32_t old)
+unsigned int vfio_config_write(struct vfio_pci *vd, unsigned int off,
+			       const uint8_t *data, unsigned int len)
 {
-	struct vfio_pci *vd = container_of(dev, struct vfio_pci, pci);
+	unsigned int what = 0;
 	uint8_t fwd[4];
-	bool flr = false;
 
 	/*
 	 * PCIe Device Control: Initiate Function Level Reset (7.5.3.4).  The
@@ -248,52 +248,41 @@ static void vfio_cfg_written(struct pci_device *dev, unsigned int off,
 		if (off <= hi && off + len > hi &&
 		    (fwd[hi - off] & (PCI_EXP_DEVCTL_BCR_FLR >> 8))) {
 			fwd[hi - off] &= (uint8_t)~(PCI_EXP_DEVCTL_BCR_FLR >> 8);
-			flr = true;
+			if (vd->pcie_flr)
+				what |= VFIO_CFG_FLR;
 		}
 	}
 	forward_write(vd, off, fwd, len);
 	/* The command register is ours, and the device's too: keep its
 	 * decode and bus-master bits in step with the guest's. */
 	if (touches(off, len, PCI_COMMAND, 2)) {
-		uint16_t cmd = pci_cfg_get16(dev, PCI_COMMAND);
+		uint16_t cmd = pci_cfg_get16(&vd->pci, PCI_COMMAND);
 
 		vfio_region_write(vd, VFIO_PCI_CONFIG_REGION_INDEX,
 				  PCI_COMMAND, &cmd, 2);
 	}
 	if (touches(off, len, PCI_COMMAND, 2) ||
 	    touches(off, len, PCI_ROM_ADDRESS, 4))
-		vfio_rom_update(vd);
-	if (vd->has_msix)
-		msix_cfg_written(&vd->msix, off, len);
+		what |= VFIO_CFG_DECODE;
 	if (vd->msi_cap >= 0 &&
 	    touches(off, len, (unsigned int)vd->msi_cap,
 		    (unsigned int)cap_length(vd, PCI_CAP_ID_MSI,
 					     (unsigned int)vd->msi_cap)))
-		vfio_msi_cfg_written(vd, off, len);
-	if (flr && vd->pcie_flr)
-		vfio_pci_reset(vd);
-	(void)old;
+		what |= VFIO_CFG_MSI;
+	return what;
 }
 
-static int vfio_bar_map(struct pci_device *dev, unsigned int bar,
-			uint64_t addr, bool map);
-
-static const struct pci_device_ops vfio_pci_ops = {
-	.cfg_read = vfio_cfg_read,
-	.cfg_written = vfio_cfg_written,
-	.bar_map = vfio_bar_map,
-};
-
-int vfio_config_init(struct vfio_pci *vd)
+int vfio_config_init(struct vfio_pci *vd, const struct pci_device_ops *ops,
+		     int *msix_cap)
 {
 	struct pci_device *d = &vd->pci;
 	uint64_t size = vd->regions[VFIO_PCI_CONFIG_REGION_INDEX].size;
-	int msix_cap, err;
 	uint32_t devcap;
 
+	*msix_cap = -1;
 	memset(d, 0, sizeof(*d));
 	d->name = vd->name;
-	d->ops = &vfio_pci_ops;
+	d->ops = ops;
 	size = MIN(size, (uint64_t)PCI_CFG_SIZE);
 	if (size < 0x40 || vfio_region_read(vd, VFIO_PCI_CONFIG_REGION_INDEX,
 					    0, d->cfg, size) != (ssize_t)size) {
@@ -306,7 +295,7 @@ int vfio_config_init(struct vfio_pci *vd)
 	if (size < PCI_CFG_SIZE)
 		virtualize(vd, (unsigned int)size,
 			   PCI_CFG_SIZE - (unsigned int)size);
-	scan_capabilities(vd, &msix_cap);
+	scan_capabilities(vd, msix_cap);
 	setup_header(vd);
 	declare_bars(vd);
 	if (vd->pcie_cap >= 0) {
@@ -316,19 +305,7 @@ int vfio_config_init(struct vfio_pci *vd)
 	}
 	if (vd->msi_cap >= 0)
 		setup_msi(vd);
-	if (msix_cap >= 0) {
-		virtualize(vd, (unsigned int)msix_cap, PCI_CAP_MSIX_SIZEOF);
-		err = vfio_msix_init(vd, msix_cap);
-		if (err)
-			return err;
-	}
+	if (*msix_cap >= 0)
+		virtualize(vd, (unsigned int)*msix_cap, PCI_CAP_MSIX_SIZEOF);
 	return 0;
-}
-
-/* BAR mapping lives in vfio_bars.c; this is its hook into the PCI bus. */
-static int vfio_bar_map(struct pci_device *dev, unsigned int bar,
-			uint64_t addr, bool map)
-{
-	return vfio_bars_map(container_of(dev, struct vfio_pci, pci), bar,
-			     addr, map);
 }

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The MSI-X table handler of a passed-through function: where the guest's
- * MSI-X state meets the host's.
+ * MSI-X state meets the host's.  The table and PBA pages are trapped
+ * (vfio_bars.c hands their accesses here); table writes reach
+ * vfio_msix_vector_changed() through pci/msix.c, which drives the device's
+ * irqfd routing table (pci/msix_vectors.c) and the host's vectors.  The
+ * guest's Enable reaches vfio_msix_host_enable() through vfio_pci.c, which
+ * switches the host's interrupt mode (one type at a time).
  *
  * Enable to match the guest.  When a guest sets MSI-X Enable, every vector
  * in its table is still masked (Linux sets Enable together with Function
@@ -33,6 +38,16 @@
  * hint on NORESIZE hosts), so two 2048-vector devices fit one VM.
  * VFIO cannot mask an MSI-X vector (SET_IRQS MASK on MSI-X is -ENOTTY):
  * guest masking is emulated by msix_vectors, which also keeps the PBA.
+ *
+ * One vector's state is two structs: the guest's entry (msix.table[v],
+ * pci/msix.c, shared with virtio) and vectors.v[v] (struct msix_vector),
+ * which holds its route and our side of it: owner_efd, the eventfd we give
+ * the host as the vector's trigger, and host_live.  Its `efd` cannot be
+ * that eventfd: `efd` is what msix_vectors routes (KVM irqfd or polled),
+ * and a vector the host has no trigger for must not be routed, while the
+ * eventfd is kept across a host disable so a re-enable or a NORESIZE grow
+ * hands the host the same one without a new eventfd(2).  So there is no
+ * array of our own per vector.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -46,12 +61,14 @@ static struct vfio_pci *to_vd(struct msix *m)
 	return m->opaque;
 }
 
+/* Vector v's eventfd, made on first use. */
 static int vector_efd(struct vfio_pci *vd, unsigned int v)
 {
+	struct msix_vector *x = &vd->vectors.v[v];
 	int fd;
 
-	if (vd->msix_efd[v] >= 0)
-		return vd->msix_efd[v];
+	if (x->owner_efd >= 0)
+		return x->owner_efd;
 	fd = vd->host->ops->eventfd(vd->host);
 	if (fd < 0) {
 		pr_errno(-fd, "%s: eventfd for MSI-X vector %u failed",
@@ -59,7 +76,7 @@ static int vector_efd(struct vfio_pci *vd, unsigned int v)
 		vd->msix_stats.errors++;
 		return fd;
 	}
-	vd->msix_efd[v] = fd;
+	x->owner_efd = fd;
 	return fd;
 }
 
@@ -109,8 +126,12 @@ static bool phys_pba_read(struct vfio_pci *vd, uint64_t *words,
 				len) == (ssize_t)len;
 }
 
-void vfio_msix_pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
-			unsigned int len)
+/*
+ * The guest's PBA read: emulated bits plus the device's own for vectors
+ * the host allocated without a trigger (they pend in hardware).
+ */
+static void pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
+		     unsigned int len)
 {
 	struct msix *m = &vd->msix;
 	uint64_t phys = 0, mask = 0;
@@ -145,8 +166,10 @@ static void host_vectors_live(struct vfio_pci *vd, unsigned int start,
 	unsigned int v;
 
 	for (v = start; v < start + count; v++) {
-		vd->vectors.v[v].host_live = true;
-		msix_vectors_set_eventfd(&vd->vectors, v, vd->msix_efd[v]);
+		struct msix_vector *x = &vd->vectors.v[v];
+
+		x->host_live = true;
+		msix_vectors_set_eventfd(&vd->vectors, v, x->owner_efd);
 	}
 }
 
@@ -180,11 +203,14 @@ static int enable_with(struct vfio_pci *vd, unsigned int n, unsigned int need,
 	free(fds);
 	if (err) {
 		/* Do not keep eventfds the host did not take (fd limits). */
-		for (v = vd->host_nvec; v < n; v++)
-			if (vd->msix_efd[v] >= 0 && !vd->vectors.v[v].host_live) {
-				close(vd->msix_efd[v]);
-				vd->msix_efd[v] = -1;
+		for (v = vd->host_nvec; v < n; v++) {
+			struct msix_vector *x = &vd->vectors.v[v];
+
+			if (x->owner_efd >= 0 && !x->host_live) {
+				close(x->owner_efd);
+				x->owner_efd = -1;
 			}
+		}
 		return err > 0 ? -ENOSPC : err;
 	}
 	vd->host_msix_enabled = true;
@@ -208,7 +234,7 @@ static void host_release_all(struct vfio_pci *vd)
 	vd->host_nvec = 0;
 }
 
-static int host_disable(struct vfio_pci *vd)
+int vfio_msix_host_disable(struct vfio_pci *vd)
 {
 	int err;
 
@@ -230,8 +256,11 @@ static int host_disable(struct vfio_pci *vd)
 	return 0;
 }
 
-/* The guest set MSI-X Enable: make the device match, vectors or not. */
-static int host_enable(struct vfio_pci *vd)
+/*
+ * The guest set MSI-X Enable: make the device match, vectors or not.
+ * INTx and MSI are off by now (vfio_pci.c's mode switch).
+ */
+int vfio_msix_host_enable(struct vfio_pci *vd)
 {
 	int32_t none = -1;
 	int err;
@@ -240,9 +269,6 @@ static int host_enable(struct vfio_pci *vd)
 	 * enable would drop vector 0's trigger on a dynamic host. */
 	if (vd->host_msix_enabled)
 		return 0;
-	/* vfio-pci refuses MSI-X while INTx or MSI is active. */
-	vfio_intx_host_disable(vd);
-	vfio_msi_host_disable(vd);
 	if (vd->msix_dynamic) {
 		err = set_irqs(vd, 0, 1, &none, "enable");
 		if (err)
@@ -274,7 +300,7 @@ static int host_grow(struct vfio_pci *vd, unsigned int v)
 	/* What the device holds pending now would vanish with the disable. */
 	if (!phys_pba_read(vd, pend, nwords))
 		memset(pend, 0, nwords * sizeof(*pend));
-	err = host_disable(vd);
+	err = vfio_msix_host_disable(vd);
 	if (err)
 		goto out;
 	err = enable_with(vd, n, v + 1, "grow");
@@ -325,18 +351,7 @@ static int host_add_vector(struct vfio_pci *vd, unsigned int v)
 	return 0;
 }
 
-static void msix_enable_changed(struct msix *m, bool enabled)
-{
-	struct vfio_pci *vd = to_vd(m);
-
-	if (enabled) {
-		host_enable(vd);
-	} else if (!host_disable(vd)) {
-		vfio_intx_host_enable(vd);
-	}
-}
-
-static void msix_vector_changed(struct msix *m, unsigned int v)
+void vfio_msix_vector_changed(struct msix *m, unsigned int v)
 {
 	struct vfio_pci *vd = to_vd(m);
 
@@ -351,18 +366,56 @@ static void msix_vector_changed(struct msix *m, unsigned int v)
 	msix_vectors_sync(&vd->vectors, v);
 }
 
-static const struct msix_ops vfio_msix_ops = {
-	.enable_changed = msix_enable_changed,
-	.vector_changed = msix_vector_changed,
-};
+enum msix_page { NOT_MSIX, MSIX_TABLE, MSIX_PBA };
 
-int vfio_msix_init(struct vfio_pci *vd, int cap)
+static bool in(uint64_t off, unsigned int len, uint64_t start, uint64_t size)
+{
+	return off >= start && off + len <= start + size;
+}
+
+/* Which structure holds off..off+len of BAR `bar`; off becomes relative. */
+static enum msix_page page_of(struct vfio_pci *vd, unsigned int bar,
+			      uint64_t *off, unsigned int len)
+{
+	struct msix *m = &vd->msix;
+
+	if (!vd->has_msix)
+		return NOT_MSIX;
+	if (bar == m->table_bar &&
+	    in(*off, len, m->table_off, msix_table_size(m))) {
+		*off -= m->table_off;
+		return MSIX_TABLE;
+	}
+	if (bar == m->pba_bar && in(*off, len, m->pba_off, msix_pba_size(m))) {
+		*off -= m->pba_off;
+		return MSIX_PBA;
+	}
+	return NOT_MSIX;
+}
+
+bool vfio_msix_mmio(struct vfio_pci *vd, unsigned int bar, uint64_t off,
+		    uint8_t *data, unsigned int len, bool write)
+{
+	enum msix_page page = page_of(vd, bar, &off, len);
+
+	if (page == MSIX_TABLE && write)
+		msix_table_write(&vd->msix, off, data, len);
+	else if (page == MSIX_TABLE)
+		msix_table_read(&vd->msix, off, data, len);
+	else if (page == MSIX_PBA && write)
+		msix_pba_write(&vd->msix, off, data, len);
+	else if (page == MSIX_PBA)
+		pba_read(vd, off, data, len);
+	return page != NOT_MSIX;
+}
+
+int vfio_msix_init(struct vfio_pci *vd, int cap, const struct msix_ops *ops)
 {
 	struct pci_device *d = &vd->pci;
 	uint16_t flags = pci_cfg_get16(d, (unsigned int)cap + PCI_MSIX_FLAGS);
 	uint32_t table = pci_cfg_get32(d, (unsigned int)cap + PCI_MSIX_TABLE);
 	uint32_t pba = pci_cfg_get32(d, (unsigned int)cap + PCI_MSIX_PBA);
-	unsigned int nr = (flags & PCI_MSIX_FLAGS_QSIZE) + 1U, v;
+	unsigned int nr = (flags & PCI_MSIX_FLAGS_QSIZE) + 1U;
 	struct vfio_irq_info *info = &vd->irqs[VFIO_PCI_MSIX_IRQ_INDEX];
 	int err;
 
@@ -375,24 +428,15 @@ int vfio_msix_init(struct vfio_pci *vd, int cap)
 	vd->msix_dynamic = !(info->flags & VFIO_IRQ_INFO_NORESIZE);
 	err = msix_init(&vd->msix, d, cap, nr, table & PCI_MSIX_TABLE_BIR,
 			table & PCI_MSIX_TABLE_OFFSET, pba & PCI_MSIX_PBA_BIR,
-			pba & PCI_MSIX_PBA_OFFSET, &vfio_msix_ops, vd);
+			pba & PCI_MSIX_PBA_OFFSET, ops, vd);
 	if (err) {
 		pr_err("%s: unusable MSI-X capability (%u vectors, table BIR %u)",
 		       vd->name, nr, table & PCI_MSIX_TABLE_BIR);
 		return err;
 	}
-	vd->msix_efd = malloc(nr * sizeof(*vd->msix_efd));
-	if (!vd->msix_efd) {
-		msix_destroy(&vd->msix);
-		return -ENOMEM;
-	}
-	for (v = 0; v < nr; v++)
-		vd->msix_efd[v] = -1;
 	err = msix_vectors_init(&vd->vectors, &vd->msix, vd->ctx->router,
 				vd->ctx->loop);
 	if (err) {
-		free(vd->msix_efd);
-		vd->msix_efd = NULL;
 		msix_destroy(&vd->msix);
 		return err;
 	}
@@ -400,20 +444,16 @@ int vfio_msix_init(struct vfio_pci *vd, int cap)
 	return 0;
 }
 
-void vfio_msix_reset(struct vfio_pci *vd)
+void vfio_msix_reset_locked(struct vfio_pci *vd)
 {
-	if (!vd->has_msix)
-		return;
 	unsigned int v;
 
-	/* One hold of the lock: no table write may slip in between. */
-	pthread_mutex_lock(&vd->msix.lock);
-	host_disable(vd);
+	if (!vd->has_msix)
+		return;
 	msix_reset_locked(&vd->msix);
 	/* Even if the host kept MSI-X on, nothing reaches the guest now. */
 	for (v = 0; v < vd->msix.nr; v++)
 		msix_vectors_sync(&vd->vectors, v);
-	pthread_mutex_unlock(&vd->msix.lock);
 }
 
 void vfio_msix_destroy(struct vfio_pci *vd)
@@ -422,15 +462,21 @@ void vfio_msix_destroy(struct vfio_pci *vd)
 
 	if (!vd->has_msix)
 		return;
+	/*
+	 * Each eventfd leaves KVM and the event loop before it is closed: a
+	 * vector is still routed if the host's disable failed.
+	 */
 	pthread_mutex_lock(&vd->msix.lock);
-	host_disable(vd);
+	for (v = 0; v < vd->msix.nr; v++) {
+		struct msix_vector *x = &vd->vectors.v[v];
+
+		msix_vectors_set_eventfd(&vd->vectors, v, -1);
+		if (x->owner_efd >= 0)
+			close(x->owner_efd);
+		x->owner_efd = -1;
+	}
 	pthread_mutex_unlock(&vd->msix.lock);
 	msix_vectors_destroy(&vd->vectors);
-	for (v = 0; v < vd->msix.nr; v++)
-		if (vd->msix_efd[v] >= 0)
-			close(vd->msix_efd[v]);
-	free(vd->msix_efd);
-	vd->msix_efd = NULL;
 	msix_destroy(&vd->msix);
 	vd->has_msix = false;
 }

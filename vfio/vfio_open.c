@@ -446,3 +446,12 @@ int vfio_disable_irqs(struct vfio_pci *vd, unsigned int index)
 
 	return host_ioctl(vd, vd->dev_fd, VFIO_DEVICE_SET_IRQS, &s);
 }
+
+void vfio_irqs_off(struct vfio_pci *vd, unsigned int index, const char *what)
+{
+	int err = vfio_disable_irqs(vd, index);
+
+	if (err)
+		pr_errno(-err, "%s: VFIO_DEVICE_SET_IRQS(%s disable) failed",
+			 vd->name, what);
+}

@@ -34,7 +34,20 @@ struct msix_vector {
 	int gsi;		/* -1: none */
 	bool irqfd;		/* efd attached to gsi in KVM */
 	bool polled;		/* efd watched by the event loop */
-	bool host_live;		/* the owner armed the source (e.g. VFIO) */
+	/*
+	 * The owner's side of the vector, so that everything behind one
+	 * guest entry (msix->table[v]) is this one struct, not an array
+	 * per field in the owner.  Only the owner reads and writes them.
+	 * owner_efd: the eventfd the owner made for the vector (-1: none
+	 * yet); it opens and closes it, and keeps it while the vector is
+	 * not routed (efd == -1), e.g. VFIO across a host MSI-X disable,
+	 * so a re-enable hands the host the same eventfd.  Close it only
+	 * after msix_vectors_set_eventfd(v, -1).  host_live: the owner
+	 * armed the source (VFIO: the host has owner_efd as the vector's
+	 * trigger, and efd == owner_efd).
+	 */
+	int owner_efd;
+	bool host_live;
 	/*
 	 * Per-vector delivery counts for `mvm stat`.  raised: interrupts
 	 * the owner's source produced, where the owner counts them

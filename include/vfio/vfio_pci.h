@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A host PCI function passed through with VFIO.  The code is split by job:
+ *   vfio/vfio_pci.c     the device's life, the host's interrupt mode, stat
  *   vfio/vfio_open.c    sysfs checks, container, group, device fd, DMA map
- *   vfio/vfio_config.c  config space: virtualized header, BARs, ROM,
- *                       capability list, MSI, FLR
- *   vfio/vfio_bars.c    BAR mapping: KVM memory slots for mmap-able parts,
- *                       trapped pages (MSI-X table/PBA) and I/O BARs
- *   vfio/vfio_msix.c    the MSI-X table handler: enable-to-match-guest
- *   vfio/vfio_intx.c    INTx (resampling irqfd) and MSI
+ *   vfio/vfio_config.c  config space: virtualized header, caps, FLR bit
+ *   vfio/vfio_bars.c    BARs: memory slots, trapped pages, I/O BARs, ROM
+ *   vfio/vfio_intx.c    INTx through a resampling irqfd
+ *   vfio/vfio_msi.c     MSI: one vector, its eventfd and GSI route
+ *   vfio/vfio_msix.c    MSI-X: table/PBA MMIO, enable-to-match-guest
+ *   vfio/vfio_irq_stats.c  host interrupts per MSI-X vector (mvm stat)
  * All host access goes through struct vfio_host (real or simulated).
  */
 #ifndef MVM_VFIO_PCI_H
@@ -76,11 +77,13 @@ struct vfio_pci {
 	/* Config bytes served from the shadow instead of the device. */
 	uint8_t virt[PCI_CFG_SIZE];
 
-	/* MSI-X: the guest view, our vector table, and the host state. */
+	/*
+	 * MSI-X: the guest view, our vector table, and the host state.  A
+	 * vector's eventfd is vectors.v[v].owner_efd (see vfio_msix.c).
+	 */
 	bool has_msix;
 	struct msix msix;
 	struct msix_vectors vectors;
-	int *msix_efd;			/* per vector, -1 until needed */
 	bool msix_dynamic;		/* host allocates vectors on demand */
 	bool host_msix_enabled;
 	unsigned int host_nvec;		/* vectors allocated on the host */
@@ -130,43 +133,17 @@ int vfio_pci_open(struct vfio_pci *vd, struct device_ctx *ctx,
 int vfio_pci_realize(struct vfio_pci *vd);
 void vfio_pci_detach(struct vfio_pci *vd);
 
-/* Internal, between the vfio/ files. */
-int vfio_open_device(struct vfio_pci *vd, const char *bdf);
-void vfio_close_device(struct vfio_pci *vd);
-int vfio_config_init(struct vfio_pci *vd);
-int vfio_bars_init(struct vfio_pci *vd);
-/* The PCI bus's bar_map hook: start or stop decoding BAR `bar`. */
-int vfio_bars_map(struct vfio_pci *vd, unsigned int bar, uint64_t addr,
-		  bool map);
-/* Follow the ROM BAR and Memory Space Enable (PCI 3.0, 6.2.5.2). */
-void vfio_rom_update(struct vfio_pci *vd);
-void vfio_bars_destroy(struct vfio_pci *vd);
-int vfio_msix_init(struct vfio_pci *vd, int cap);
-void vfio_msix_destroy(struct vfio_pci *vd);
 /* Function-level reset: host and guest views return to reset together. */
 int vfio_pci_reset(struct vfio_pci *vd);
-/*
- * Host interrupts per MSI-X vector (nr entries) from the host's
- * /proc/interrupts; -ENOENT when the host lists none of them.
- */
-int vfio_msix_host_irq_counts(struct vfio_pci *vd, uint64_t *counts,
-			      unsigned int nr);
-void vfio_msix_reset(struct vfio_pci *vd);
-/* The guest's PBA read: emulated bits plus the device's own for vectors
- * the host allocated without a trigger (they pend in hardware). */
-void vfio_msix_pba_read(struct vfio_pci *vd, uint64_t off, uint8_t *data,
-			unsigned int len);
-int vfio_intx_init(struct vfio_pci *vd);
-void vfio_intx_destroy(struct vfio_pci *vd);
-/* INTx and MSI on the host must be off while MSI-X is on (vfio-pci
- * allows one interrupt type at a time: vfio_pci_set_msi_trigger()). */
-void vfio_intx_host_disable(struct vfio_pci *vd);
-void vfio_intx_host_enable(struct vfio_pci *vd);
-void vfio_msi_host_disable(struct vfio_pci *vd);
-void vfio_msi_cfg_written(struct vfio_pci *vd, unsigned int off,
-			  unsigned int len);
-void vfio_msi_destroy(struct vfio_pci *vd);
 
+/*
+ * Internal, between the vfio/ files.  vfio_pci.c calls the others; none of
+ * them calls vfio_pci.c (the call graph is in its opening comment).
+ */
+
+/* vfio_open.c */
+int vfio_open_device(struct vfio_pci *vd, const char *bdf);
+void vfio_close_device(struct vfio_pci *vd);
 ssize_t vfio_region_read(struct vfio_pci *vd, unsigned int index,
 			 uint64_t off, void *buf, size_t len);
 ssize_t vfio_region_write(struct vfio_pci *vd, unsigned int index,
@@ -180,5 +157,82 @@ int vfio_set_irqs_action(struct vfio_pci *vd, unsigned int index,
 			 uint32_t action, unsigned int start,
 			 unsigned int count, const int32_t *fds);
 int vfio_disable_irqs(struct vfio_pci *vd, unsigned int index);
+/* The same, a failure reported as "`what` disable" (e.g. "INTx"). */
+void vfio_irqs_off(struct vfio_pci *vd, unsigned int index, const char *what);
+
+/* vfio_config.c: builds the PCI function; *msix_cap is -1 without MSI-X. */
+int vfio_config_init(struct vfio_pci *vd, const struct pci_device_ops *ops,
+		     int *msix_cap);
+/* The PCI bus's cfg_read hook. */
+void vfio_config_read(struct pci_device *dev, unsigned int off,
+		      uint8_t *data, unsigned int len);
+/* What a guest config write asks of the rest, from vfio_config_write(). */
+#define VFIO_CFG_DECODE	(1U << 0)	/* command register or ROM BAR */
+#define VFIO_CFG_MSI	(1U << 1)	/* the MSI capability */
+#define VFIO_CFG_FLR	(1U << 2)	/* Initiate FLR, on a device with FLR */
+/* Forward a guest config write to the device; returns VFIO_CFG_* bits. */
+unsigned int vfio_config_write(struct vfio_pci *vd, unsigned int off,
+			       const uint8_t *data, unsigned int len);
+
+/* vfio_bars.c */
+int vfio_bars_init(struct vfio_pci *vd);
+/* The PCI bus's bar_map hook: start or stop decoding BAR `bar`. */
+int vfio_bars_map(struct pci_device *dev, unsigned int bar, uint64_t addr,
+		  bool map);
+/* Follow the ROM BAR and Memory Space Enable (PCI 3.0, 6.2.5.2). */
+void vfio_rom_update(struct vfio_pci *vd);
+void vfio_bars_destroy(struct vfio_pci *vd);
+
+/*
+ * The host's interrupt mode is switched by vfio_pci.c alone (vfio-pci
+ * allows one interrupt type at a time); these are its steps, each a no-op
+ * when it has nothing to do.  Called with the MSI-X lock held, if any.
+ */
+/* vfio_intx.c */
+int vfio_intx_init(struct vfio_pci *vd);
+int vfio_intx_host_enable(struct vfio_pci *vd);
+void vfio_intx_host_disable(struct vfio_pci *vd);
+void vfio_intx_destroy(struct vfio_pci *vd);	/* host INTx already off */
+
+/* vfio_msi.c */
+bool vfio_msi_guest_enabled(struct vfio_pci *vd);
+/*
+ * KVM's side of the vector (eventfd, GSI, route, irqfd), before the host
+ * is switched to MSI; without the MSI-X lock (the routing commit runs
+ * waiters that take it).  vfio_msi_release() gives it back.
+ */
+int vfio_msi_prepare(struct vfio_pci *vd);
+void vfio_msi_release(struct vfio_pci *vd);
+int vfio_msi_host_enable(struct vfio_pci *vd);
+void vfio_msi_host_disable(struct vfio_pci *vd);
+/* The guest's message into the vector's route; the commit's result. */
+int vfio_msi_route(struct vfio_pci *vd);
+/* FLR: the guest's MSI Enable back to 0. */
+void vfio_msi_reset(struct vfio_pci *vd);
+void vfio_msi_destroy(struct vfio_pci *vd);	/* host MSI already off */
+
+/* vfio_msix.c */
+int vfio_msix_init(struct vfio_pci *vd, int cap, const struct msix_ops *ops);
+/* The msix_ops vector_changed hook. */
+void vfio_msix_vector_changed(struct msix *m, unsigned int v);
+int vfio_msix_host_enable(struct vfio_pci *vd);
+int vfio_msix_host_disable(struct vfio_pci *vd);
+/*
+ * A guest access to the trapped pages of BAR `bar`: true if off..off+len
+ * is in the MSI-X table or PBA, and then done (data is only read when
+ * `write`).
+ */
+bool vfio_msix_mmio(struct vfio_pci *vd, unsigned int bar, uint64_t off,
+		    uint8_t *data, unsigned int len, bool write);
+/* FLR: the guest's view back to reset, with the MSI-X lock held. */
+void vfio_msix_reset_locked(struct vfio_pci *vd);
+void vfio_msix_destroy(struct vfio_pci *vd);	/* host MSI-X already off */
+
+/*
+ * vfio_irq_stats.c: host interrupts per MSI-X vector (nr entries) from the
+ * host's /proc/interrupts; -ENOENT when the host lists none of them.
+ */
+int vfio_msix_host_irq_counts(struct vfio_pci *vd, uint64_t *counts,
+			      unsigned int nr);
 
 #endif

@@ -135,7 +135,7 @@ static void test_linux_pattern(const char *fl, unsigned int nv)
 	for (v = 0; v < nv; v++) {
 		int trig = vfio_sim_msix_trigger(d.host, v);
 
-		if (trig < 0 || trig != d.vd.msix_efd[v])
+		if (trig < 0 || trig != d.vd.vectors.v[v].owner_efd)
 			bad++;
 	}
 	is_int(bad, 0, "%s/%u: every vector's host trigger is mvm's eventfd",
@@ -468,7 +468,7 @@ static void test_failed_disable(void)
 	ok(vfio_sim_msix_enabled(d.host) && d.vd.host_msix_enabled,
 	   "failed host disable: host still on, and mvm knows it");
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE);
-	is_int(vfio_sim_msix_trigger(d.host, 0), d.vd.msix_efd[0],
+	is_int(vfio_sim_msix_trigger(d.host, 0), d.vd.vectors.v[0].owner_efd,
 	       "guest re-enable keeps vector 0's trigger on the host");
 	doorbell(&d, 0);
 	pt_settle(&d);
