@@ -5,81 +5,14 @@
 #include "lib/pt_harness.h"
 #include "core/util.h"
 
-static int slot_map(void *opaque, uint64_t gpa, uint64_t size, void *hva)
-{
-	struct pt_machine *m = opaque;
-
-	m->slot_maps++;
-	return (int)(2 + m->slots_mapped++);
-}
-
-static int slot_unmap(void *opaque, int slot)
-{
-	struct pt_machine *m = opaque;
-
-	m->slot_unmaps++;
-	m->slots_mapped--;
-	return 0;
-}
-
-static const struct memslot_ops slots = { .map = slot_map,
-					  .unmap = slot_unmap };
-
-int pt_machine_init(struct pt_machine *m, struct fake_kvm *kvm,
-		    unsigned int nr_gsis, bool with_loop)
-{
-	int err;
-
-	memset(m, 0, sizeof(*m));
-	m->kvm = kvm;
-	fake_kvm_reset(kvm);
-	iobus_init(&m->pio, "pio");
-	iobus_init(&m->mmio, "mmio");
-	err = guest_mem_init(&m->mem, 64 << 20);
-	if (!err)
-		err = pci_bus_init(&m->pci, &m->pio, &m->mmio, 1ULL << 36,
-				   1ULL << 30);
-	if (!err)
-		err = irq_router_init(&m->router, &fake_kvm_ops, kvm, nr_gsis);
-	if (!err)
-		err = irq_router_commit(&m->router);
-	if (err)
-		return err;
-	m->with_loop = with_loop;
-	if (with_loop) {
-		evloop_init(&m->loop);
-		evloop_start(&m->loop);
-		irq_router_attach_loop(&m->router, &m->loop);
-	}
-	m->ctx = (struct device_ctx){
-		.pio = &m->pio, .mmio = &m->mmio, .pci = &m->pci,
-		.router = &m->router, .loop = with_loop ? &m->loop : NULL,
-		.mem = &m->mem, .slots = &slots, .slots_opaque = m,
-	};
-	return 0;
-}
-
-void pt_machine_destroy(struct pt_machine *m)
-{
-	if (m->with_loop)
-		evloop_stop(&m->loop);
-	irq_router_destroy(&m->router);
-	if (m->with_loop)
-		evloop_destroy(&m->loop);
-	pci_bus_destroy(&m->pci);
-	guest_mem_destroy(&m->mem);
-	iobus_destroy(&m->pio);
-	iobus_destroy(&m->mmio);
-}
-
-int pt_dev_attach(struct pt_dev *d, struct pt_machine *m, const char *spec)
+int pt_dev_attach(struct pt_dev *d, struct test_machine *m, const char *spec)
 {
 	memset(d, 0, sizeof(*d));
 	d->m = m;
 	d->host = vfio_sim_create(spec, d->bdf, sizeof(d->bdf));
 	if (!d->host)
 		return -EINVAL;
-	d->attached = vfio_pci_attach(&d->vd, &m->ctx, d->host, d->bdf);
+	d->attached = vfio_pci_attach(&d->vd, m->ctx, d->host, d->bdf);
 	return d->attached;
 }
 
@@ -96,7 +29,7 @@ uint32_t pt_cfg_read(struct pt_dev *d, unsigned int off, unsigned int len)
 {
 	uint8_t b[8];
 
-	pci_config_read(&d->m->pci, d->vd.pci.devfn, off, b, len);
+	pci_config_read(d->m->pci, d->vd.pci.devfn, off, b, len);
 	return (uint32_t)get_leN(b, len);
 }
 
@@ -106,7 +39,7 @@ void pt_cfg_write(struct pt_dev *d, unsigned int off, unsigned int len,
 	uint8_t b[8];
 
 	put_leN(b, len, val);
-	pci_config_write(&d->m->pci, d->vd.pci.devfn, off, b, len);
+	pci_config_write(d->m->pci, d->vd.pci.devfn, off, b, len);
 }
 
 uint64_t pt_bar(struct pt_dev *d, unsigned int bar)
@@ -119,7 +52,7 @@ uint32_t pt_mmio_read(struct pt_dev *d, unsigned int bar, uint64_t off,
 {
 	uint8_t b[8];
 
-	iobus_access(&d->m->mmio, pt_bar(d, bar) + off, b, len, false);
+	iobus_access(d->m->mmio, pt_bar(d, bar) + off, b, len, false);
 	return (uint32_t)get_leN(b, len);
 }
 
@@ -129,7 +62,7 @@ void pt_mmio_write(struct pt_dev *d, unsigned int bar, uint64_t off,
 	uint8_t b[8];
 
 	put_leN(b, len, val);
-	iobus_access(&d->m->mmio, pt_bar(d, bar) + off, b, len, true);
+	iobus_access(d->m->mmio, pt_bar(d, bar) + off, b, len, true);
 }
 
 unsigned int pt_msix_cap(struct pt_dev *d)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A machine without KVM for passthrough tests: I/O buses, PCI bus, guest
- * RAM, the interrupt router on a fake KVM, recorded memory slots, and one
- * simulated VFIO function attached with the production code.  Guest
+ * Passthrough tests on the KVM-less test machine (lib/test_machine.h):
+ * one simulated VFIO function attached with the production code.  Guest
  * actions go through the same paths a vCPU exit would take: config
  * mechanism #1 and MMIO on the dispatcher.
  */
@@ -10,36 +9,21 @@
 #define MVM_PT_HARNESS_H
 
 #include "lib/fake_kvm.h"
+#include "lib/test_machine.h"
 #include "pci/devctx.h"
 #include "vfio/vfio_pci.h"
 #include "vfio/vfio_sim.h"
 
-struct pt_machine {
-	struct fake_kvm *kvm;
-	struct iobus pio, mmio;
-	struct pci_bus pci;
-	struct guest_mem mem;
-	struct irq_router router;
-	struct evloop loop;
-	bool with_loop;
-	struct device_ctx ctx;
-	unsigned int slots_mapped;
-	unsigned int slot_maps, slot_unmaps;
-};
-
 struct pt_dev {
-	struct pt_machine *m;
+	struct test_machine *m;
 	struct vfio_host *host;
 	char bdf[32];
 	struct vfio_pci vd;
 	int attached;		/* vfio_pci_attach() result */
 };
 
-int pt_machine_init(struct pt_machine *m, struct fake_kvm *kvm,
-		    unsigned int nr_gsis, bool with_loop);
-void pt_machine_destroy(struct pt_machine *m);
 /* Create the simulated host from `spec` and attach it. */
-int pt_dev_attach(struct pt_dev *d, struct pt_machine *m, const char *spec);
+int pt_dev_attach(struct pt_dev *d, struct test_machine *m, const char *spec);
 void pt_dev_detach(struct pt_dev *d);
 
 /* Guest-side accesses. */

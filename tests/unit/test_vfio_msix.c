@@ -58,12 +58,12 @@ static int nr_open_fds(void)
  * vector is unmasked, must find MSI-X enabled on the host. */
 static void test_seed_scenario(const char *fl)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	char spec[64];
 
 	snprintf(spec, sizeof(spec), "mbox-vf,vectors=16,host=%s", fl);
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	is_int(pt_dev_attach(&d, &m, spec), 0, "%s: attach sim:mbox-vf", fl);
 	ok(vfio_sim_intx_enabled(d.host) && !vfio_sim_msix_enabled(d.host),
 	   "%s: at start the host runs INTx, MSI-X off", fl);
@@ -76,7 +76,7 @@ static void test_seed_scenario(const char *fl)
 	ok(!vfio_sim_intx_enabled(d.host), "%s: host INTx switched off", fl);
 	is_int(vfio_sim_msix_allocated(d.host), 1,
 	       "%s: one host vector allocated (table data all zero)", fl);
-	is_int(m.router.stats.gsis_in_use, 0, "%s: no GSI spent yet", fl);
+	is_int(m.router->stats.gsis_in_use, 0, "%s: no GSI spent yet", fl);
 	is_int(mbox_command(&d, 0x1234, 0), MBOX_STATUS_DONE,
 	       "%s: mailbox command right after Enable succeeds", fl);
 	is_int(pt_mmio_read(&d, 0, MBOX_REG_RESULT, 4), ~0x1234u,
@@ -93,12 +93,12 @@ static void test_seed_scenario(const char *fl)
 	       "%s: unmask delivers that completion exactly once", fl);
 	is_int(pt_msix_pba(&d, 0) & 1, 0, "%s: PBA bit cleared", fl);
 	pt_dev_detach(&d);
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 static void test_linux_pattern(const char *fl, unsigned int nv)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	char spec[64];
 	unsigned int v, bad = 0;
@@ -106,7 +106,7 @@ static void test_linux_pattern(const char *fl, unsigned int nv)
 	bool dyn = !strcmp(fl, "dynamic");
 
 	snprintf(spec, sizeof(spec), "mbox-vf,vectors=%u,host=%s", nv, fl);
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	pt_dev_attach(&d, &m, spec);
 	calls0 = set_irqs_calls(&d);
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
@@ -115,7 +115,7 @@ static void test_linux_pattern(const char *fl, unsigned int nv)
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE);
 	for (v = 0; v < nv; v++)
 		pt_msix_mask(&d, v, false);
-	is_int(m.router.stats.gsis_in_use, nv,
+	is_int(m.router->stats.gsis_in_use, nv,
 	       "%s/%u: one GSI per unmasked vector", fl, nv);
 	is_int(vfio_sim_msix_allocated(d.host), nv,
 	       "%s/%u: host allocated every used vector", fl, nv);
@@ -152,18 +152,18 @@ static void test_linux_pattern(const char *fl, unsigned int nv)
 	is_int(d.vd.vectors.stats.live, nv, "%s/%u: all vectors on irqfd",
 	       fl, nv);
 	pt_dev_detach(&d);
-	is_int(m.router.stats.gsis_in_use, 0, "%s/%u: GSIs returned", fl, nv);
-	pt_machine_destroy(&m);
+	is_int(m.router->stats.gsis_in_use, 0, "%s/%u: GSIs returned", fl, nv);
+	test_machine_destroy(&m);
 }
 
 static void test_freebsd_pattern(const char *fl)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	char spec[64];
 
 	snprintf(spec, sizeof(spec), "mbox-vf,vectors=8,host=%s", fl);
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	pt_dev_attach(&d, &m, spec);
 	/* Enable with an all-zero table, no function mask. */
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE);
@@ -179,20 +179,20 @@ static void test_freebsd_pattern(const char *fl)
 	doorbell(&d, 5);
 	pt_settle(&d);
 	is_int(fake_kvm_count(&kvm, 0x55), 2, "%s: vector 5 live", fl);
-	is_int(m.router.stats.gsis_in_use, 1, "%s: one GSI", fl);
+	is_int(m.router->stats.gsis_in_use, 1, "%s: one GSI", fl);
 	pt_dev_detach(&d);
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 static void test_masking_and_disable(const char *fl)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	char spec[64];
 	unsigned int i;
 
 	snprintf(spec, sizeof(spec), "mbox-vf,vectors=4,host=%s", fl);
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	pt_dev_attach(&d, &m, spec);
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	for (i = 0; i < 4; i++)
@@ -230,7 +230,7 @@ static void test_masking_and_disable(const char *fl)
 	pt_msix_ctrl(&d, 0);
 	ok(!vfio_sim_msix_enabled(d.host) && vfio_sim_intx_enabled(d.host),
 	   "%s: guest disable -> host MSI-X off, INTx back", fl);
-	is_int(m.router.stats.gsis_in_use, 0, "%s: disable frees GSIs", fl);
+	is_int(m.router->stats.gsis_in_use, 0, "%s: disable frees GSIs", fl);
 	is_int(mbox_command(&d, 9, 0), MBOX_STATUS_REFUSED,
 	       "%s: and the PF refuses again, as on real hardware", fl);
 	/* Re-enable works and matches again. */
@@ -242,19 +242,19 @@ static void test_masking_and_disable(const char *fl)
 	is_int(fake_kvm_count(&kvm, 0x201), 1, "%s: vector 1 after re-enable",
 	       fl);
 	pt_dev_detach(&d);
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 static void test_flr(const char *fl)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	char spec[64];
 	unsigned int exp, ctl;
 	unsigned long resets;
 
 	snprintf(spec, sizeof(spec), "mbox-vf,vectors=4,host=%s,reset=1", fl);
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	pt_dev_attach(&d, &m, spec);
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE);
 	pt_msix_program(&d, 0, 0x300);
@@ -278,9 +278,9 @@ static void test_flr(const char *fl)
 	pt_cfg_write(&d, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	is_int(pt_mmio_read(&d, 0, d.vd.msix.table_off + 12, 4), 1,
 	       "%s: FLR: vector 0 masked again", fl);
-	is_int(m.router.stats.gsis_in_use, 0, "%s: FLR: GSIs freed", fl);
+	is_int(m.router->stats.gsis_in_use, 0, "%s: FLR: GSIs freed", fl);
 	pt_dev_detach(&d);
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 /* NORESIZE growth: an interrupt raised while the host is disabled inside
@@ -300,11 +300,11 @@ static void raise_in_window(void *opaque, const struct vfio_irq_set *s,
 
 static void test_grow_keeps_interrupts(void)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	unsigned int before;
 
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	pt_dev_attach(&d, &m, "mbox-vf,vectors=8,host=noresize");
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE);
 	pt_msix_program(&d, 0, 0x400);
@@ -324,19 +324,19 @@ static void test_grow_keeps_interrupts(void)
 	ok(fake_kvm_count(&kvm, 0x400) >= before + 1,
 	   "noresize: vector 0 still reached the guest after the re-enable");
 	pt_dev_detach(&d);
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 /* Two 2048-vector devices in one VM with KVM's 4096 routes. */
 static void test_two_big_devices(void)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	static struct pt_dev a, b;
 	unsigned int v, bad = 0;
 	struct pt_dev *devs[2] = { &a, &b };
 	unsigned int i;
 
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	ok(pt_dev_attach(&a, &m, "mbox-vf,vectors=2048,bdf=0000:00:10.0") == 0 &&
 	   pt_dev_attach(&b, &m, "mbox-vf,vectors=2048,bdf=0000:00:11.0") == 0,
 	   "two 2048-vector functions attached");
@@ -347,13 +347,13 @@ static void test_two_big_devices(void)
 			pt_msix_program(devs[i], v, (i << 16) | v);
 		pt_msix_ctrl(devs[i], PCI_MSIX_FLAGS_ENABLE);
 	}
-	is_int(m.router.stats.gsis_in_use, 0,
+	is_int(m.router->stats.gsis_in_use, 0,
 	       "4096 vectors enabled, none unmasked: no GSI spent");
 	for (i = 0; i < 2; i++)
 		for (v = 0; v < 2048; v++)
 			pt_msix_mask(devs[i], v, false);
 	/* KVM's 4096 entries hold the 38 irqchip routes too. */
-	is_int(m.router.stats.gsis_in_use, 4096 - IRQ_ROUTER_IRQCHIP_ENTRIES,
+	is_int(m.router->stats.gsis_in_use, 4096 - IRQ_ROUTER_IRQCHIP_ENTRIES,
 	       "routes for 4058 vectors: KVM's table is full, not over");
 	is_int(kvm.nr_routes, 4096, "the committed table has 4096 entries");
 	for (i = 0; i < 2; i++)
@@ -369,8 +369,8 @@ static void test_two_big_devices(void)
 	is_int(bad, 0, "vectors of both devices all deliver (the last ones through mvm)");
 	pt_dev_detach(&a);
 	pt_dev_detach(&b);
-	is_int(m.router.stats.gsis_in_use, 0, "all GSIs returned");
-	pt_machine_destroy(&m);
+	is_int(m.router->stats.gsis_in_use, 0, "all GSIs returned");
+	test_machine_destroy(&m);
 }
 
 /*
@@ -378,7 +378,7 @@ static void test_two_big_devices(void)
  * number, run a whole scenario.  mvm must report, never crash, keep its
  * bookkeeping equal to the host's, and leak no fd or GSI.
  */
-static bool scenario(struct pt_machine *m, enum vfio_sim_op op,
+static bool scenario(struct test_machine *m, enum vfio_sim_op op,
 		     unsigned int nth, bool *hit, int *inconsistent)
 {
 	struct pt_dev d;
@@ -392,7 +392,7 @@ static bool scenario(struct pt_machine *m, enum vfio_sim_op op,
 				 d.bdf, sizeof(d.bdf));
 	if (op < VFIO_SIM_NR_OPS)
 		vfio_sim_fail(d.host, op, 0, nth, EIO);
-	d.attached = vfio_pci_attach(&d.vd, &m->ctx, d.host, d.bdf);
+	d.attached = vfio_pci_attach(&d.vd, m->ctx, d.host, d.bdf);
 	if (!d.attached) {
 		pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE |
 			     PCI_MSIX_FLAGS_MASKALL);
@@ -424,19 +424,19 @@ static bool scenario(struct pt_machine *m, enum vfio_sim_op op,
 
 static void test_fault_injection(void)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	unsigned int op, nth, runs = 0, hits = 0, gsi_leaks = 0;
 	int inconsistent = 0, fds0, fd_leaks = 0;
 	bool hit;
 
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	scenario(&m, VFIO_SIM_NR_OPS, 0, &hit, &inconsistent);
 	fds0 = nr_open_fds();
 	for (op = 0; op < VFIO_SIM_NR_OPS; op++) {
 		for (nth = 1; nth < 200; nth++) {
 			scenario(&m, op, nth, &hit, &inconsistent);
 			runs++;
-			gsi_leaks += m.router.stats.gsis_in_use != 0;
+			gsi_leaks += m.router->stats.gsis_in_use != 0;
 			fd_leaks += nr_open_fds() != fds0;
 			if (!hit)
 				break;	/* past the last call of this op */
@@ -449,16 +449,16 @@ static void test_fault_injection(void)
 	       "host MSI-X state always equals mvm's view; no fake fd left");
 	is_int(gsi_leaks, 0, "no GSI leaked by any failure");
 	is_int(fd_leaks, 0, "no real fd leaked by any failure");
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 /* A host disable that fails, then a guest re-enable: vector 0 lives on. */
 static void test_failed_disable(void)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	pt_dev_attach(&d, &m, "mbox-vf,vectors=4,host=dynamic");
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE);
 	pt_msix_program(&d, 0, 0x600);
@@ -474,33 +474,33 @@ static void test_failed_disable(void)
 	pt_settle(&d);
 	is_int(fake_kvm_count(&kvm, 0x600), 1, "vector 0 still delivers");
 	pt_dev_detach(&d);
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 /* Tear down while a batched commit is pending (ASan checks for UAF). */
 static void test_teardown_pending_commit(void)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	unsigned int v;
 
-	pt_machine_init(&m, &kvm, 4096, true);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = true });
 	pt_dev_attach(&d, &m, "mbox-vf,vectors=64");
 	pt_msix_ctrl(&d, PCI_MSIX_FLAGS_ENABLE);
 	for (v = 0; v < 64; v++)
 		pt_msix_program(&d, v, 0x700 + v);
 	/* Hold the loop so the commit cannot happen before the detach. */
-	pthread_mutex_lock(&m.loop.dispatch);
+	pthread_mutex_lock(&m.loop->dispatch);
 	for (v = 0; v < 64; v++)
 		pt_msix_mask(&d, v, false);
-	ok(m.router.waiters == &d.vd.vectors.waiter,
+	ok(m.router->waiters == &d.vd.vectors.waiter,
 	   "the device waits for a routing commit");
 	usleep(5 * 1000);	/* the timer expires while the loop is held */
-	pthread_mutex_unlock(&m.loop.dispatch);
+	pthread_mutex_unlock(&m.loop->dispatch);
 	pt_dev_detach(&d);
 	usleep(30 * 1000);	/* let the commit timer fire after the detach */
-	is_int(m.router.stats.gsis_in_use, 0, "GSIs returned at detach");
-	pt_machine_destroy(&m);
+	is_int(m.router->stats.gsis_in_use, 0, "GSIs returned at detach");
+	test_machine_destroy(&m);
 }
 
 static char *stat_text(struct pt_dev *d, const uint64_t *src, bool have)
@@ -517,13 +517,13 @@ static char *stat_text(struct pt_dev *d, const uint64_t *src, bool have)
 /* `mvm stat`: per-vector counts, the host's from its /proc/interrupts. */
 static void test_vector_stats(const char *fl)
 {
-	struct pt_machine m;
+	struct test_machine m;
 	struct pt_dev d;
 	uint64_t counts[16];
 	char spec[64], *text;
 
 	snprintf(spec, sizeof(spec), "mbox-vf,vectors=16,host=%s", fl);
-	pt_machine_init(&m, &kvm, 4096, false);
+	test_machine_init(&m, &kvm, &(struct test_machine_opts){ .nr_gsis = 4096, .loop = false });
 	pt_dev_attach(&d, &m, spec);
 	is_int(vfio_msix_host_irq_counts(&d.vd, counts, 16), -ENOENT,
 	       "%s: host MSI-X off: no vfio-msix line in /proc/interrupts", fl);
@@ -581,7 +581,7 @@ static void test_vector_stats(const char *fl)
 	   "%s: without host counts raised shows '-'", fl);
 	free(text);
 	pt_dev_detach(&d);
-	pt_machine_destroy(&m);
+	test_machine_destroy(&m);
 }
 
 /* A real host's format: several CPUs, other devices, other functions. */
