@@ -4,9 +4,9 @@
  * pr_emerg("Kernel panic - not syncing: %s\n", buf) in panic() before the
  * panic notifiers run (pvpanic's among them) and before it reboots; on a
  * console line the text follows the printk timestamp ("[    1.234567] ")
- * and, with CONFIG_PRINTK_CALLER, the caller ("[    T1] ").  Lines with
- * the marker elsewhere, such as "---[ end Kernel panic - not syncing: ...
- * ]---" or a program echoing it mid-line, are not panic lines.
+ * and, with CONFIG_PRINTK_CALLER, the caller ("[    T1] ").  The end of
+ * the panic repeats the reason: "---[ end Kernel panic - not syncing: X
+ * ]---", which stands in when the panic line itself was garbled.
  */
 #include <string.h>
 
@@ -17,9 +17,15 @@ void panic_watch_init(struct panic_watch *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Where the panic marker starts after the line's "[...]" prefixes, or NULL. */
-static const char *panic_start(const char *s)
+/*
+ * Where the panic marker starts after the line's "[...]" prefixes, or
+ * NULL; *elsewhere is set when it is not there but later in the line.
+ */
+static const char *panic_start(const char *s, const char **elsewhere)
 {
+	const char *line = s;
+
+	*elsewhere = NULL;
 	for (;;) {
 		while (*s == ' ')
 			s++;
@@ -27,35 +33,58 @@ static const char *panic_start(const char *s)
 			break;
 		s = strchr(s, ']');
 		if (!s)
-			return NULL;
+			break;
 		s++;
 	}
-	return strncmp(s, PANIC_MARKER, strlen(PANIC_MARKER)) ? NULL : s;
+	if (s && !strncmp(s, PANIC_MARKER, strlen(PANIC_MARKER)))
+		return s;
+	*elsewhere = strstr(line, PANIC_MARKER);
+	return NULL;
 }
 
-/* Remember the line being received if it is a panic line. */
-static void check_line(struct panic_watch *w)
+/* Keep p (n bytes) as the panic line, printable, "..." when cut. */
+static void keep_line(struct panic_watch *w, const char *p, size_t n,
+		      bool cut)
 {
-	const char *p;
-	size_t n, i;
+	size_t i;
 
-	w->cur[w->cur_len] = '\0';
-	p = panic_start(w->cur);
-	if (!p)
-		return;
-	n = strlen(p);
-	if (w->cur_long && n > sizeof(w->line) - 4)
+	if (cut && n > sizeof(w->line) - 4)
 		n = sizeof(w->line) - 4;
 	for (i = 0; i < n; i++)
 		w->line[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
 	while (i && w->line[i - 1] == ' ')
 		i--;
-	if (w->cur_long) {
+	if (cut) {
 		memcpy(w->line + i, "...", 3);
 		i += 3;
 	}
 	w->line[i] = '\0';
 	w->seen = true;
+}
+
+/*
+ * Remember the line being received if it is a panic line.  A line with the
+ * marker further in ("---[ end Kernel panic - not syncing: X ]---", or the
+ * panic line with user-space output of another CPU mixed into its start)
+ * is kept only while no proper panic line has been seen, without the
+ * closing " ]---".
+ */
+static void check_line(struct panic_watch *w)
+{
+	const char *p, *other;
+	size_t n;
+
+	w->cur[w->cur_len] = '\0';
+	p = panic_start(w->cur, &other);
+	if (p) {
+		keep_line(w, p, strlen(p), w->cur_long);
+		w->proper = true;
+	} else if (other && !w->proper) {
+		n = strlen(other);
+		if (!w->cur_long && n >= 5 && !strcmp(other + n - 5, " ]---"))
+			n -= 5;
+		keep_line(w, other, n, w->cur_long);
+	}
 }
 
 void panic_watch_feed(struct panic_watch *w, const uint8_t *buf, size_t len)

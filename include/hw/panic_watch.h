@@ -28,6 +28,7 @@ struct panic_watch {
 	bool cur_long;			/* more bytes than kept */
 	char line[PANIC_LINE_MAX];	/* the last panic line, printable */
 	bool seen;			/* line holds one */
+	bool proper;			/* it began with the marker */
 };
 
 void panic_watch_init(struct panic_watch *w);
@@ -36,8 +37,11 @@ void panic_watch_feed(struct panic_watch *w, const uint8_t *buf, size_t len);
 /*
  * The last panic line, from "Kernel panic" on (no printk timestamp), with
  * control characters shown as '?' and "..." when it was cut; NULL when
- * none was seen.  A panic line still being received (no newline yet)
- * counts too.
+ * none was seen.  A line that holds the marker further in (the panic's
+ * "---[ end Kernel panic - not syncing: ... ]---", a panic line with other
+ * output mixed into it, a program echoing it) counts while no line that
+ * begins with it has been seen.  A panic line still being received (no
+ * newline yet) counts too.
  */
 const char *panic_watch_line(struct panic_watch *w);
 

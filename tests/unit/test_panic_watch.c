@@ -92,9 +92,17 @@ static void test_lines(void)
 
 	panic_watch_init(&w);
 	feed(&w, "[   12.5] ---[ end Kernel panic - not syncing: sysrq triggered crash ]---\n");
-	feed(&w, "echo Kernel panic - not syncing: not at the start\n");
-	ok(!panic_watch_line(&w),
-	   "'---[ end Kernel panic' and a mid-line mention are not panic lines");
+	is_str(panic_watch_line(&w), "Kernel panic - not syncing: sysrq triggered crash",
+	       "without a panic line, the '---[ end Kernel panic' line stands in, ' ]---' dropped");
+	feed(&w, "[   12.6] Kernel panic - not syncing: proper\n");
+	feed(&w, "[   12.7] ---[ end Kernel panic - not syncing: proper ]---\n");
+	is_str(panic_watch_line(&w), "Kernel panic - not syncing: proper",
+	       "a line that begins with the marker wins over one that has it further in");
+
+	panic_watch_init(&w);
+	feed(&w, "MVM-PANI[   18C pvp.549703] Kernel panic - not syncing: mixed\n");
+	is_str(panic_watch_line(&w), "Kernel panic - not syncing: mixed",
+	       "a panic line with another CPU's output mixed into its start still counts");
 
 	panic_watch_init(&w);
 	feed(&w, "[    1.0][    T1] Kernel panic - not syncing: with caller id\n");
