@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvpanic-pci (hw/pvpanic.c) on the KVM-less test machine, driven as
+ * pvpanic-pci (pci/pvpanic.c) on the KVM-less test machine, driven as
  * Linux's pvpanic-pci driver does: find 1b36:0011, read the supported
  * events from BAR0, write PANICKED; plus what an odd guest may do.
  */
 #include "tap.h"
 #include "lib/capture.h"
 #include "lib/test_machine.h"
-#include "hw/pvpanic.h"
+#include "pci/pvpanic.h"
 #include "core/util.h"
 
 static struct fake_kvm kvm;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvpanic-pci (include/hw/pvpanic.h).  The register semantics are those
+ * pvpanic-pci (include/pci/pvpanic.h).  The register semantics are those
  * Linux's driver relies on (drivers/misc/pvpanic/pvpanic-pci.c maps BAR0
  * with pcim_iomap(); drivers/misc/pvpanic/pvpanic.c):
  *
@@ -22,7 +22,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "hw/pvpanic.h"
+#include "pci/pvpanic.h"
 #include "core/util.h"
 
 struct pvpanic {
