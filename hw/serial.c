@@ -41,7 +41,7 @@ struct serial {
 	int out_fd;
 	int rx_notify_fd;
 	bool rx_waiter;		/* serial_receive() was refused bytes */
-	serial_observer_fn *observe;	/* sees every byte sent to the host */
+	serial_observer_fn *observe;	/* sees every byte sent out */
 	void *observe_opaque;
 
 	uint8_t ier, lcr, mcr, lsr, msr, scr, fcr;

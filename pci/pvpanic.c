@@ -38,8 +38,9 @@ static void pvpanic_bar_read(void *opaque, uint64_t off, uint8_t *data,
 {
 	memset(data, 0, len);
 	if (len != 1 || off != 0)
-		pr_warn_ratelimited("pvpanic: %u-byte read at BAR0+%llu: the register is byte 0",
-				    len, (unsigned long long)off);
+		pr_warn_ratelimited("pvpanic: %u-byte read at BAR0+%llu: "
+				    "the register is byte 0", len,
+				    (unsigned long long)off);
 	if (off == 0)
 		data[0] = PVPANIC_EVENTS;
 }
@@ -56,7 +57,8 @@ static void pvpanic_event(struct pvpanic *p, uint8_t val)
 	} else if (val & PVPANIC_CRASH_LOADED) {
 		if (!(atomic_fetch_or(&p->seen, PVPANIC_CRASH_LOADED) &
 		      PVPANIC_CRASH_LOADED))
-			pr_info("the guest kernel panicked with a crash kernel loaded (pvpanic): the VM runs on into it");
+			pr_info("the guest kernel panicked with a crash kernel "
+				"loaded (pvpanic): the VM runs on into it");
 	} else if (!(val & ~PVPANIC_EVENTS)) {
 		pr_warn_ratelimited("pvpanic: write of 0 (no event) ignored");
 	}
@@ -68,8 +70,9 @@ static void pvpanic_bar_write(void *opaque, uint64_t off, const uint8_t *data,
 	struct pvpanic *p = opaque;
 
 	if (len != 1 || off != 0)
-		pr_warn_ratelimited("pvpanic: %u-byte write at BAR0+%llu: the register is byte 0",
-				    len, (unsigned long long)off);
+		pr_warn_ratelimited("pvpanic: %u-byte write at BAR0+%llu: "
+				    "the register is byte 0", len,
+				    (unsigned long long)off);
 	if (off == 0)
 		pvpanic_event(p, data[0]);
 }

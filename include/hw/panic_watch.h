@@ -26,7 +26,7 @@ struct panic_watch {
 	char cur[PANIC_LINE_MAX];	/* the line being received */
 	size_t cur_len;			/* bytes kept (< PANIC_LINE_MAX) */
 	bool cur_long;			/* more bytes than kept */
-	char line[PANIC_LINE_MAX];	/* the last panic line, printable */
+	char line[PANIC_LINE_MAX];	/* the last panic line */
 	bool seen;			/* line holds one */
 	bool proper;			/* it began with the marker */
 };

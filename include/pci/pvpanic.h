@@ -23,10 +23,12 @@
 #include "core/exit.h"
 #include "pci/devctx.h"
 
-#define PVPANIC_VENDOR		0x1b36	/* Red Hat, QEMU's virtual devices */
+/* Red Hat's vendor ID for QEMU's virtual devices; class: system
+ * peripheral, other; BAR0: the smallest memory BAR (PCI 3.0, 6.2.5.1). */
+#define PVPANIC_VENDOR		0x1b36
 #define PVPANIC_DEVICE		0x0011
-#define PVPANIC_CLASS		0x088000	/* system peripheral, other */
-#define PVPANIC_BAR_SIZE	16	/* smallest memory BAR (PCI 3.0, 6.2.5.1) */
+#define PVPANIC_CLASS		0x088000
+#define PVPANIC_BAR_SIZE	16
 
 /* The register's bits (Linux: include/uapi/misc/pvpanic.h). */
 #define PVPANIC_PANICKED	(1u << 0)
