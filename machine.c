@@ -29,10 +29,12 @@
 #include "hw/acpi_pm.h"
 #include "hw/debug_exit.h"
 #include "hw/i8042.h"
+#include "hw/panic_watch.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
 #include "machine.h"
 #include "pci/pci.h"
+#include "pci/pvpanic.h"
 #include "vfio/vfio_pci.h"
 #include "virtio/tap.h"
 #include "virtio/virtio.h"
@@ -54,6 +56,8 @@ struct machine_legacy {
 	struct debug_exit debug_exit;
 	struct term term;
 	bool term_started;
+	struct panic_watch panic_watch;	/* the UART's output observer */
+	struct pvpanic *pvpanic;	/* in devs[] too */
 };
 
 /* Opened before /dev/kvm so bad input is refused first; each is handed
@@ -123,6 +127,21 @@ static const struct machine_dev_ops type##_ops = {			\
 	.destroy = type##_free,						\
 	.print_stat = type##_stat,					\
 }
+
+static void pvpanic_free(void *dev)
+{
+	pvpanic_destroy(dev);
+}
+
+static void pvpanic_stat(void *dev, FILE *out)
+{
+	pvpanic_print_stat(dev, out);
+}
+
+static const struct machine_dev_ops pvpanic_ops = {
+	.destroy = pvpanic_free,
+	.print_stat = pvpanic_stat,
+};
 
 MACHINE_VIRTIO_OPS(virtio_rng);
 MACHINE_VIRTIO_OPS(virtio_console);
@@ -397,6 +416,29 @@ static int machine_add_virtio_nets(struct machine *m)
 	return 0;
 }
 
+static void watch_console(void *opaque, const uint8_t *buf, size_t len)
+{
+	panic_watch_feed(opaque, buf, len);
+}
+
+/*
+ * Guest panics, both ways (docs/behaviour.md): pvpanic-pci, always there
+ * (last on the bus, so the other functions keep their slots), since a
+ * panic must never pass for success and a guest without the driver never
+ * touches it; and the panic line on the serial console, for kernels
+ * without the driver.
+ */
+static int machine_add_panic_report(struct machine *m)
+{
+	struct machine_legacy *d = m->legacy;
+	int err;
+
+	panic_watch_init(&d->panic_watch);
+	serial_set_output_observer(m->serial, watch_console, &d->panic_watch);
+	err = pvpanic_create(&m->devctx, vm_exit_line(&m->vm), &d->pvpanic);
+	return err ? err : machine_add_dev(m, &pvpanic_ops, d->pvpanic);
+}
+
 static int machine_firmware_tables(struct machine *m)
 {
 	struct acpi_machine am = {
@@ -502,6 +544,8 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 		err = machine_add_virtio_blks(m);	/* -d */
 	if (!err)
 		err = machine_add_virtio_nets(m);	/* -n */
+	if (!err)
+		err = machine_add_panic_report(m); /* pvpanic, panic line */
 	if (!err)
 		err = machine_firmware_tables(m); /* MP table, ACPI */
 	if (!err)
@@ -638,6 +682,30 @@ static void frontends_stop(void *opaque)
 	control_stop(&m->control);
 }
 
+/*
+ * A guest kernel panic ends mvm with MVM_EXIT_PANIC: reported through
+ * pvpanic, or seen on the console (or a kdump start reported) before the
+ * guest reset the machine (panic=-1 reboot=k).  Say so, with the panic
+ * line when the console showed one.
+ */
+static int machine_exit_status(struct machine *m, int status)
+{
+	struct machine_legacy *d = m->legacy;
+	const char *line = panic_watch_line(&d->panic_watch);
+	int why = atomic_load(&m->vm.exit_reason);
+
+	if (why == VM_EXIT_REBOOT &&
+	    (line || pvpanic_events_seen(d->pvpanic) & PVPANIC_CRASH_LOADED))
+		status = MVM_EXIT_PANIC;
+	else if (why != VM_EXIT_PANIC)
+		return status;
+	if (line)
+		pr_err("the guest kernel panicked: %s", line);
+	else
+		pr_err("the guest kernel panicked (reported by pvpanic; no panic line on the serial console)");
+	return status;
+}
+
 int machine_run(struct machine *m)
 {
 	const struct vm_frontends fe = {
@@ -647,7 +715,7 @@ int machine_run(struct machine *m)
 		.opaque = m,
 	};
 
-	return vm_run(&m->vm, &fe);
+	return machine_exit_status(m, vm_run(&m->vm, &fe));
 }
 
 void machine_destroy(struct machine *m)

@@ -70,7 +70,9 @@ static const char run_usage[] =
 "Console: when stdin is a terminal it is put in raw mode; type Ctrl-A x\n"
 "to quit, Ctrl-A Ctrl-A to send Ctrl-A.\n"
 "Exit status: 0 when the guest powers off or reboots, V for a debug-exit\n"
-"write of V, 128+N when stopped by signal N, 1 on errors.\n";
+"write of V, 255 when the guest kernel panicked (reported by the pvpanic-pci\n"
+"device, or a panic line on ttyS0 before a reset; mvm prints the line),\n"
+"128+N when stopped by signal N, 1 on errors, 2 for bad arguments.\n";
 
 static const char main_usage[] =
 "usage: mvm <command> [options]\n"

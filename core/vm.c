@@ -347,6 +347,8 @@ static int exit_status(struct vm *vm)
 	case VM_EXIT_SIGNAL:
 	case VM_EXIT_ERROR:
 		return vm->exit_status;
+	case VM_EXIT_PANIC:
+		return MVM_EXIT_PANIC;
 	default:
 		return 1;
 	}

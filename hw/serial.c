@@ -41,6 +41,8 @@ struct serial {
 	int out_fd;
 	int rx_notify_fd;
 	bool rx_waiter;		/* serial_receive() was refused bytes */
+	serial_observer_fn *observe;	/* sees every byte sent out */
+	void *observe_opaque;
 
 	uint8_t ier, lcr, mcr, lsr, msr, scr, fcr;
 	uint8_t dll, dlm;
@@ -231,6 +233,8 @@ static void serial_transmit(struct serial *s, uint8_t c)
 		else
 			s->lsr |= UART_LSR_OE;
 	} else {
+		if (s->observe)
+			s->observe(s->observe_opaque, &c, 1);
 		serial_output(s, c);
 	}
 	/*
@@ -471,6 +475,15 @@ void serial_set_rx_notify(struct serial *s, int fd)
 	pthread_mutex_lock(&s->lock);
 	s->rx_notify_fd = fd;
 	s->rx_waiter = false;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial_set_output_observer(struct serial *s, serial_observer_fn *fn,
+				void *opaque)
+{
+	pthread_mutex_lock(&s->lock);
+	s->observe = fn;
+	s->observe_opaque = opaque;
 	pthread_mutex_unlock(&s->lock);
 }
 

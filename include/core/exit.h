@@ -15,7 +15,15 @@ enum vm_exit_reason {
 	VM_EXIT_DEBUG_EXIT,	/* guest wrote a status to the debug-exit port */
 	VM_EXIT_SIGNAL,		/* SIGINT / SIGTERM */
 	VM_EXIT_ERROR,		/* internal error, unexpected exit */
+	VM_EXIT_PANIC,		/* the guest kernel panicked (pvpanic) */
 };
+
+/*
+ * mvm's exit status when the guest kernel panicked (docs/behaviour.md):
+ * 255, as virtme-ng, so scripts and CI can tell it from a command's own
+ * status and from mvm's errors (1) and bad arguments (2).
+ */
+#define MVM_EXIT_PANIC		255
 
 struct exit_line {
 	void (*request)(void *opaque, enum vm_exit_reason why, int status);

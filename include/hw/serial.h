@@ -114,6 +114,18 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
  */
 void serial_set_rx_notify(struct serial *s, int fd);
 
+/*
+ * Output observer: fn sees every byte the guest transmits to the host (not
+ * loopback bytes), also when out_fd is -1, before it is written.  Called
+ * on the vCPU thread with the UART's lock held, so calls never overlap:
+ * it must be quick, must not allocate per byte, and must not call back
+ * into the UART.  NULL removes it.  The board's panic-line watcher
+ * (hw/panic_watch.h) is one.
+ */
+typedef void serial_observer_fn(void *opaque, const uint8_t *buf, size_t len);
+void serial_set_output_observer(struct serial *s, serial_observer_fn *fn,
+				void *opaque);
+
 /* The UART as the console's input port (core/term.c). */
 struct term_port serial_term_port(struct serial *s);
 
