@@ -628,6 +628,22 @@ void machine_debug(struct machine *m, FILE *out)
 			m->devs[i].ops->print_debug(m->devs[i].dev, out);
 }
 
+/*
+ * A guest kernel panic ends mvm with MVM_EXIT_PANIC: reported through
+ * pvpanic, or seen on the console (or a kdump start reported) before the
+ * guest reset the machine (panic=-1 reboot=k).
+ */
+static bool machine_panicked(struct machine *m)
+{
+	struct machine_legacy *d = m->legacy;
+	int why = atomic_load(&m->vm.exit_reason);
+
+	return why == VM_EXIT_PANIC ||
+	       (why == VM_EXIT_REBOOT &&
+		(panic_watch_line(&d->panic_watch) ||
+		 pvpanic_events_seen(d->pvpanic) & PVPANIC_CRASH_LOADED));
+}
+
 /* ---- the front-ends around the vCPUs ---- */
 
 static int frontends_start(void *opaque)
@@ -665,7 +681,8 @@ static void frontends_exiting(void *opaque, int status)
 {
 	struct machine *m = opaque;
 
-	gdb_kvm_vm_exiting(m->gdb, status);
+	gdb_kvm_vm_exiting(m->gdb, machine_panicked(m) ? MVM_EXIT_PANIC :
+			   status);
 }
 
 static void frontends_stop(void *opaque)
@@ -682,28 +699,22 @@ static void frontends_stop(void *opaque)
 	control_stop(&m->control);
 }
 
-/*
- * A guest kernel panic ends mvm with MVM_EXIT_PANIC: reported through
- * pvpanic, or seen on the console (or a kdump start reported) before the
- * guest reset the machine (panic=-1 reboot=k).  Say so, with the panic
- * line when the console showed one.
- */
+/* Say how the VM ended where the status alone would not tell. */
 static int machine_exit_status(struct machine *m, int status)
 {
-	struct machine_legacy *d = m->legacy;
-	const char *line = panic_watch_line(&d->panic_watch);
-	int why = atomic_load(&m->vm.exit_reason);
+	const char *line = panic_watch_line(&m->legacy->panic_watch);
 
-	if (why == VM_EXIT_REBOOT &&
-	    (line || pvpanic_events_seen(d->pvpanic) & PVPANIC_CRASH_LOADED))
-		status = MVM_EXIT_PANIC;
-	else if (why != VM_EXIT_PANIC)
+	if (!machine_panicked(m)) {
+		/* Status 0 either way: say it was a reset, not a poweroff. */
+		if (atomic_load(&m->vm.exit_reason) == VM_EXIT_REBOOT)
+			pr_info("the guest reset the machine (reboot); mvm exits");
 		return status;
+	}
 	if (line)
 		pr_err("the guest kernel panicked: %s", line);
 	else
 		pr_err("the guest kernel panicked (reported by pvpanic; no panic line on the serial console)");
-	return status;
+	return MVM_EXIT_PANIC;
 }
 
 int machine_run(struct machine *m)

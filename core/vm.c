@@ -650,10 +650,6 @@ int vm_run(struct vm *vm, const struct vm_frontends *fe)
 	if (sfd >= 0)
 		close(sfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	/* Status 0 either way, but a reset can hide a guest panic (panic=-1,
-	 * reboot=k): say which it was. */
-	if (atomic_load(&vm->exit_reason) == VM_EXIT_REBOOT)
-		pr_info("the guest reset the machine (reboot); mvm exits");
 	return status;
 }
 
