@@ -714,6 +714,9 @@ static int machine_exit_status(struct machine *m, int status)
 		pr_err("the guest kernel panicked: %s", line);
 	else
 		pr_err("the guest kernel panicked (reported by pvpanic; no panic line on the serial console)");
+	if (atomic_load(&m->vm.exit_reason) == VM_EXIT_REBOOT)
+		pr_info("the guest reset the machine after the panic; mvm exits with %d",
+			MVM_EXIT_PANIC);
 	return MVM_EXIT_PANIC;
 }
 
