@@ -264,6 +264,22 @@ static int spawn(struct virtiofsd *d, char *const argv[], const char *ro_dir)
 	return 0;
 }
 
+static void emit_line(struct virtiofsd *d)
+{
+	int n;
+
+	d->line[d->line_len] = '\0';
+	d->line_len = 0;
+	if (!d->holding) {
+		fprintf(stderr, "%s: %s\n", d->name, d->line);
+		return;
+	}
+	n = snprintf(d->held + d->held_len, sizeof(d->held) - d->held_len,
+		     "%s: %s\n", d->name, d->line);
+	if (n > 0)
+		d->held_len = MIN(d->held_len + (size_t)n, sizeof(d->held) - 1);
+}
+
 void virtiofsd_relay(struct virtiofsd *d)
 {
 	char buf[1024];
@@ -289,16 +305,11 @@ void virtiofsd_relay(struct virtiofsd *d)
 			}
 			if (buf[i] != '\n')
 				i--;	/* a full buffer: flush, then take it */
-			d->line[d->line_len] = '\0';
-			fprintf(stderr, "%s: %s\n", d->name, d->line);
-			d->line_len = 0;
+			emit_line(d);
 		}
 	}
-	if (d->err_fd < 0 && d->line_len) {
-		d->line[d->line_len] = '\0';
-		fprintf(stderr, "%s: %s\n", d->name, d->line);
-		d->line_len = 0;
-	}
+	if (d->err_fd < 0 && d->line_len)
+		emit_line(d);
 }
 
 bool virtiofsd_exited(struct virtiofsd *d, bool wait, char *buf, size_t len)
@@ -333,9 +344,15 @@ static void remove_rundir(struct virtiofsd *d)
 
 void virtiofsd_stop(struct virtiofsd *d)
 {
-	char how[64];
+	char how[64] = "";
+	bool clean = false;
 	long end;
 
+	/* What it says while going away (QEMU 7.2's: "virtio_loop:
+	 * Unexpected poll revents 11" when the socket closes) is only
+	 * worth showing if it does not end cleanly. */
+	virtiofsd_relay(d);
+	d->holding = true;
 	if (d->pid && !d->reaped) {
 		/* Its socket is closed by now: it exits on its own. */
 		end = now_ms() + STOP_GRACE_MS;
@@ -349,12 +366,17 @@ void virtiofsd_stop(struct virtiofsd *d)
 			       now_ms() < end)
 				usleep(10000);
 		}
+		clean = d->reaped && !strcmp(how, "exit status 0");
 		if (!d->reaped) {
 			kill(d->pid, SIGKILL);
 			virtiofsd_exited(d, true, how, sizeof(how));
 		}
 	}
 	virtiofsd_relay(d);
+	if (!clean && d->held_len)
+		fputs(d->held, stderr);
+	d->holding = false;
+	d->held_len = 0;
 	if (d->err_fd >= 0)
 		close(d->err_fd);
 	if (d->pidfd >= 0)

@@ -44,6 +44,10 @@ struct virtiofsd {
 	char line[512];			/* its stderr, up to the next '\n' */
 	size_t line_len;
 	bool reaped;
+	/* While stopping: its last lines, printed only if it then fails. */
+	bool holding;
+	char held[2048];
+	size_t held_len;
 };
 
 /*
