@@ -91,7 +91,7 @@ static void fs_died(struct virtio_dev *vdev, int fd, void *opaque)
 		snprintf(how, sizeof(how), "an unknown status");
 	fs->dead = true;
 	fs->vu.dead = true;
-	pr_err("%s (pid %d) died with %s: the guest's requests on share '%s' get no answer any more; the VM keeps running",
+	pr_err("%s (pid %d) died: %s; the guest's requests on share '%s' get no answer any more (the VM keeps running)",
 	       fs->d.name, (int)fs->d.pid, how, fs->tag);
 }
 

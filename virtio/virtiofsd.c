@@ -463,7 +463,7 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 			break;
 		if (virtiofsd_exited(d, false, how, sizeof(how))) {
 			virtiofsd_relay(d);
-			pr_err("--share '%s': %s (%s) ended with %s before listening on its socket (see its messages above; check the directory and --virtiofsd)",
+			pr_err("--share '%s': %s (%s) ended before listening on its socket: %s (see its messages above; check the directory and --virtiofsd)",
 			       spec->dir, d->name, bin, how);
 			err = -ECHILD;
 			goto fail;

@@ -25,13 +25,14 @@ set -u
 
 NAMES=(
 	"virtio_pci, virtiofs and their dependencies load"
-	"two virtio-fs functions (1af4:105a) bound to virtio-pci and virtiofs"
+	"the virtio-fs functions (1af4:105a) bound to virtio-pci and virtiofs"
 	"a file read through the share matches the host's md5 (rw and ro share)"
 	"a file written through the writable share is on the host, byte-exact"
 	"the read-only share refuses writes"
 	"virtio-fs interrupts are MSI-X and fire"
 	"no kernel BUG/Oops/unexpected WARNING; mvm's stderr has no error"
 	"/init finished (MVM-FS-OK), mvm exits 0, virtiofsd stopped and its runtime dir gone"
+	"a virtiofsd killed mid-run: one mvm line names it and the signal; the guest and the other shares go on"
 )
 boot_begin boot-share
 boot_mode
@@ -51,6 +52,7 @@ head -c 1048576 /dev/urandom >"$work/data.bin"
 md5=$(md5sum <"$work/data.bin" | cut -d' ' -f1)
 echo placeholder >"$work/written.txt"
 args=()
+die_tag=
 if [ "$mode" = nested ]; then
 	# The payload directory is the share; virtiofsd comes with its
 	# libraries and runs through their ld.so.
@@ -67,17 +69,24 @@ if [ "$mode" = nested ]; then
 #!/bin/sh
 # $vfsd through its own ld.so (the nested guest has no libc); libgcc_s
 # preloaded since the sandbox's chroot hides it from a later dlopen.
+# The share of the directory "dies" is killed (SIGKILL) once the guest
+# writes dies/killme through it.
 d=\$(dirname "\$0")
+case "\$*" in
+*source=*/dies*) ( while [ ! -e dies/killme ]; do sleep 0.2; done; kill -9 \$\$ ) & ;;
+esac
 exec "\$d/lib/$(basename "$interp")" --library-path "\$d/lib" ${gcc_s:+--preload "\$d/lib/libgcc_s.so.1"} "\$d/virtiofsd" "\$@" -o sandbox=chroot
 EOF
 	chmod +x "$v/virtiofsd.sh"
-	args+=(--virtiofsd ./vfsd/virtiofsd.sh)
+	args+=(--virtiofsd ./vfsd/virtiofsd.sh --share ./dies,tag=fsdie)
+	mkdir -p "$work/bt/dies"
+	die_tag=fsdie
 	echo "# virtiofsd: $vfsd with $(echo $libs | wc -w) libraries, through $(basename "$interp")"
 else
 	echo "# virtiofsd: found by mvm (host has $vfsd)"
 fi
 args+=(--share ".,tag=fsrw" --share ".,tag=fsro,ro")
-params="fs_tok=$tok fs_rw=fsrw fs_ro=fsro fs_file=data.bin fs_out=written.txt"
+params="fs_tok=$tok fs_rw=fsrw fs_ro=fsro fs_file=data.bin fs_out=written.txt${die_tag:+ fs_die=$die_tag}"
 boot_run MVM-FS-OK "$params" "${args[@]}" -- written.txt
 
 fs() { printf '%s\n' "$body" | sed -n "s/^MVM-FS $1//p"; }
@@ -97,10 +106,12 @@ pci=$(fs 'pci ')
 vdev=$(fs 'vdev ')
 nfs=$(printf '%s\n' "$pci" | grep -c ' 0x1af4:0x105a driver=virtio-pci$')
 nvd=$(printf '%s\n' "$vdev" | grep -c ' id=0x001a driver=virtiofs$')
-if [ "$nfs" = 2 ] && [ "$nvd" = 2 ]; then
+nwant=2
+[ -z "$die_tag" ] || nwant=3
+if [ "$nfs" = $nwant ] && [ "$nvd" = $nwant ]; then
 	point 2 0 "$pci" "$vdev"
 else
-	point 2 1 "want 2 x 1af4:105a on virtio-pci and 2 virtio devices id 0x001a on virtiofs; got:" "${pci:-no pci lines}" "${vdev:-no virtio devices}"
+	point 2 1 "want $nwant x 1af4:105a on virtio-pci and $nwant virtio devices id 0x001a on virtiofs; got:" "${pci:-no pci lines}" "${vdev:-no virtio devices}"
 fi
 
 # 3: reads
@@ -144,7 +155,8 @@ kernel_health
 # its own: libvhost-user's remove_watch is unimplemented there) each time
 # a ring stops, i.e. when the guest resets the device at power-off.
 known_vfsd='^virtiofsd\[fs(rw|ro)\]: fv_remove_watch: TODO! fd=[0-9]+$'
-errs=$(grep -vE "$known_vfsd" "$errlog" | grep -E '^mvm: |virtiofsd\[' | head -n 10 || true)
+die_line='^mvm: virtiofsd\[fsdie\] \(pid [0-9]+\) died: killed by signal 9 '
+errs=$(grep -vE "$known_vfsd|$die_line" "$errlog" | grep -E '^mvm: |virtiofsd\[' | head -n 10 || true)
 if [ -z "$ran" ] && ! has "Linux version"; then
 	point 7 1 "no kernel output to check"
 elif [ -z "$bad" ] && [ -z "$unexpected" ] && [ -z "$errs" ]; then
@@ -160,6 +172,21 @@ if [ "$status" = 0 ] && has "MVM-FS-OK $KREL" && [ -z "$left" ]; then
 	point 8 0 "mvm exit status 0"
 else
 	point 8 1 "mvm exit status: $status; MVM-FS-OK: $(has "MVM-FS-OK $KREL" && echo yes || echo no)" ${left:+"left behind: $left"} "$(tail -n 5 "$console")"
+fi
+
+# 9: the virtiofsd killed mid-run (nested mode: its wrapper kills it)
+if [ -z "$die_tag" ]; then
+	skip_point 9 "direct mode: no wrapper to kill virtiofsd (nested mode only)"
+else
+	nd=$(grep -cE "$die_line" "$errlog")
+	dr=$(fs 'die reader ')
+	if [ "$nd" = 1 ] && [ "$(fs 'die killme ')" = written ] && [ "$rw_md5" = "$md5" ] &&
+	   [ "$status" = 0 ] && has "MVM-FS-OK $KREL"; then
+		point 9 0 "$(grep -E "$die_line" "$errlog")" "guest afterwards: fsrw read and write fine, power-off normal; the reader of fsdie: $dr"
+	else
+		point 9 1 "want one line matching '$die_line' (got $nd), then the rest of the run as usual" \
+			"$(grep -E 'fsdie' "$errlog" | head -n 5)" "$(fs 'mount die')" "$(fs 'die ')"
+	fi
 fi
 
 boot_summary last-share-console.log 'virtio|fuse|MVM-'
