@@ -741,10 +741,8 @@ void machine_destroy(struct machine *m)
 	if (p) {
 		for (i = 0; i < p->nr_net_taps; i++)
 			tap_close(&p->net_tap[i]);
-		for (i = 0; i < p->nr_fsd; i++) {
-			vhost_user_close(&p->fsd_vu[i]);
-			virtiofsd_stop(&p->fsd[i]);
-		}
+		for (i = 0; i < p->nr_fsd; i++)
+			virtiofsd_stop(&p->fsd[i], &p->fsd_vu[i]);
 		for (i = 0; i < VM_MAX_DISKS; i++)
 			blockdev_close(p->disk_bd[i]);
 		free(p);

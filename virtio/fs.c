@@ -169,8 +169,7 @@ void virtio_fs_destroy(struct virtio_fs *fs)
 	if (fs->vdev.ops)
 		virtio_dev_destroy(&fs->vdev);
 	/* Closing the socket makes virtiofsd exit on its own. */
-	vhost_user_close(&fs->vu);
-	virtiofsd_stop(&fs->d);
+	virtiofsd_stop(&fs->d, &fs->vu);
 	free(fs);
 }
 

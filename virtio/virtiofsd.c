@@ -342,7 +342,7 @@ static void remove_rundir(struct virtiofsd *d)
 	d->rundir[0] = '\0';
 }
 
-void virtiofsd_stop(struct virtiofsd *d)
+void virtiofsd_stop(struct virtiofsd *d, struct vhost_user *vu)
 {
 	char how[64] = "";
 	bool clean = false;
@@ -353,8 +353,9 @@ void virtiofsd_stop(struct virtiofsd *d)
 	 * worth showing if it does not end cleanly. */
 	virtiofsd_relay(d);
 	d->holding = true;
+	vhost_user_close(vu);
 	if (d->pid && !d->reaped) {
-		/* Its socket is closed by now: it exits on its own. */
+		/* Its socket is closed now: it exits on its own. */
 		end = now_ms() + STOP_GRACE_MS;
 		while (!virtiofsd_exited(d, false, how, sizeof(how)) &&
 		       now_ms() < end)
@@ -488,7 +489,6 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 	virtiofsd_relay(d);
 	return 0;
 fail:
-	vhost_user_close(vu);
-	virtiofsd_stop(d);
+	virtiofsd_stop(d, vu);
 	return err;
 }

@@ -74,9 +74,9 @@ void virtiofsd_relay(struct virtiofsd *d);
  */
 bool virtiofsd_exited(struct virtiofsd *d, bool wait, char *buf,
 		      size_t len);
-/* Stop it (it exits when its socket closes; else SIGTERM, SIGKILL),
- * reap it, remove its runtime directory. */
-void virtiofsd_stop(struct virtiofsd *d);
+/* Close its connection vu and stop it (it exits when its socket closes;
+ * else SIGTERM, SIGKILL), reap it, remove its runtime directory. */
+void virtiofsd_stop(struct virtiofsd *d, struct vhost_user *vu);
 
 /* The device: takes the running virtiofsd and its connection. */
 struct virtio_fs;

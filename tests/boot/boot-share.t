@@ -180,7 +180,7 @@ if [ -z "$die_tag" ]; then
 else
 	nd=$(grep -cE "$die_line" "$errlog")
 	dr=$(fs 'die reader ')
-	if [ "$nd" = 1 ] && [ "$(fs 'die killme ')" = written ] && [ "$rw_md5" = "$md5" ] &&
+	if [ "$nd" = 1 ] && [ "$(fs 'die killme ')" = sent ] && [ "$rw_md5" = "$md5" ] &&
 	   [ "$status" = 0 ] && has "MVM-FS-OK $KREL"; then
 		point 9 0 "$(grep -E "$die_line" "$errlog")" "guest afterwards: fsrw read and write fine, power-off normal; the reader of fsdie: $dr"
 	else
