@@ -9,9 +9,9 @@
  */
 #include <stdio.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "core/unix_socket.h"
 #include "core/util.h"
 #include "debug/trace.h"
 #include "virtio/vhost_user.h"
@@ -56,21 +56,12 @@ void vhost_user_init(struct vhost_user *vu, int fd, const char *name)
 int vhost_user_connect(struct vhost_user *vu, const char *path,
 		       const char *name)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, err;
+	int fd;
 
 	vhost_user_init(vu, -1, name);
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = unix_connect(path);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	vu->fd = fd;
 	return 0;
 }

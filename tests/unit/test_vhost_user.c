@@ -450,20 +450,12 @@ static void ext_reset(struct virtio_dev *vdev)
 	vhost_user_dev_stop(&dev_vu, vdev);
 }
 
-static void ext_config_read(struct virtio_dev *vdev, unsigned int off,
-			    uint8_t *data, unsigned int len)
-{
-	memset(data, 0, len);
-}
-
 static const struct virtio_dev_ops ext_ops = {
 	.name = "vhost-test",
 	.device_id = VIRTIO_ID_FS,
 	.pci_class = 0x018000,
 	.nr_queues = 2,
 	.queue_size = 256,
-	.config_size = 40,
-	.config_read = ext_config_read,
 	.driver_ok = ext_driver_ok,
 	.reset = ext_reset,
 	.external_queues = true,
