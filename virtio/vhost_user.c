@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "core/unix_socket.h"
@@ -62,6 +63,11 @@ int vhost_user_connect(struct vhost_user *vu, const char *path,
 	fd = unix_connect(path);
 	if (fd < 0)
 		return fd;
+	/* Requests are synchronous, some on a vCPU thread (DRIVER_OK): a
+	 * back-end that stops answering fails them instead of hanging it. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){ .tv_sec = VHOST_USER_REPLY_TIMEOUT_S },
+		   sizeof(struct timeval));
 	vu->fd = fd;
 	return 0;
 }
@@ -143,6 +149,8 @@ static int read_full(int fd, uint8_t *buf, size_t len)
 		n = read(fd, buf + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT;	/* SO_RCVTIMEO */
 		if (n < 0)
 			return -errno;
 		if (n == 0)

@@ -59,6 +59,8 @@ enum {
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK	3
 
 #define VHOST_USER_MAX_QUEUES		16
+/* vhost_user_connect(): a reply not here within this fails the request. */
+#define VHOST_USER_REPLY_TIMEOUT_S	30
 
 struct vhost_user {
 	int fd;				/* the connected socket, -1: none */

@@ -30,8 +30,9 @@
 #   VMODS="virtio_ring virtio ..." (the load order)
 # is printed.
 #
-# With "share" (tests/boot/boot-share.t) the same, with the modules of
-# virtio_pci and virtiofs (cached in <cache dir>/share-modules/) and
+# With "share" (tests/boot/boot-share.t, bench/fs.sh) the same, with the
+# modules of virtio_pci, virtiofs and virtio_blk (cached in
+# <cache dir>/share-modules/, fetched again when that list changes) and
 # tests/boot/init-share as /init.
 #
 # Environment:
@@ -84,7 +85,7 @@ resolve_kernel() { # sets kpkg, kver
 # The virtio drivers boot-virtio.t loads; their dependencies are added.
 VIRTIO_WANT="virtio_pci virtio_blk virtio_rng virtio_console virtio_net"
 # boot-share.t's.
-SHARE_WANT="virtio_pci virtiofs"
+SHARE_WANT="virtio_pci virtiofs virtio_blk"
 mods=virtio-modules want=$VIRTIO_WANT
 [[ $flavour != share ]] || mods=share-modules want=$SHARE_WANT
 
@@ -128,6 +129,7 @@ cache_modules() {
 	}
 	for m in $wanted; do add_mod "$m"; done
 	printf '%s\n' "${order[@]}" >"$dest.tmp/order"
+	echo "$wanted" >"$dest.tmp/wanted"
 	rm -rf "$dest"
 	mv "$dest.tmp" "$dest"
 }
@@ -164,7 +166,9 @@ if [[ -n $kver ]]; then
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
-	if [[ $flavour != plain && ! -f $kdir/$mods/order ]]; then
+	# The share list grew since: its cache has a "wanted" file to compare.
+	if [[ $flavour != plain && ( ! -f $kdir/$mods/order ||
+	      ( $flavour == share && "$(cat "$kdir/$mods/wanted" 2>/dev/null)" != "$want" ) ) ]]; then
 		# Cached before the modules were kept (or from tests/nested's copy).
 		tmp=$(mktemp -d "$bcache/.fetch.XXXXXX")
 		trap 'rm -rf "$tmp"' EXIT

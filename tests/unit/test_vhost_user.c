@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -48,6 +49,7 @@ struct fake_be {
 	uint64_t features, protocol_features;
 	uint32_t refuse;		/* ack this request with status 1 */
 	uint32_t die_at;		/* close the socket on this request */
+	uint32_t mute;			/* never answer this request */
 	uint32_t bad_reply_to;		/* answer it with another request code */
 	uint16_t vring_base;		/* GET_VRING_BASE answers this */
 	pthread_mutex_t lock;
@@ -115,6 +117,8 @@ static void *be_thread(void *arg)
 		pthread_mutex_unlock(&b->lock);
 		if (r.req == b->die_at)
 			break;
+		if (r.req == b->mute)
+			continue;
 		switch (r.req) {
 		case VHOST_USER_GET_FEATURES:
 			put_le64(p, b->features);
@@ -401,6 +405,18 @@ static void test_failures(void)
 			  "a reply to another request: handshake fails"));
 	ok(one_error_line(msg, "GET_FEATURES: bad reply"), "one line: bad reply");
 	ok(vu.dead, "connection marked dead");
+	be_stop(&b, &vu);
+
+	/* A back-end that stops answering (SO_RCVTIMEO, as
+	 * vhost_user_connect() sets it, here 0.2 s). */
+	be_start(&b, &vu, F_RING, 0);
+	b.mute = VHOST_USER_GET_FEATURES;
+	setsockopt(vu.fd, SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){ .tv_usec = 200000 }, sizeof(struct timeval));
+	msg = CAPTURED(is_int(vhost_user_handshake(&vu), -ETIMEDOUT,
+			      "a back-end that does not answer: the request times out"));
+	ok(one_error_line(msg, "GET_FEATURES: no reply: Connection timed out"),
+	   "one line: which message got no reply, and why");
 	be_stop(&b, &vu);
 
 	be_start(&b, &vu, F_RING | F_PROTO,
