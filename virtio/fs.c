@@ -20,6 +20,10 @@
 #define FS_QUEUE_SIZE		1024
 #define FS_CONFIG_SIZE		(VIRTIO_FS_TAG_MAX + 4)
 
+/* struct fuse_in_header / fuse_out_header (linux/fuse.h): 40 / 16 bytes. */
+#define FUSE_IN_UNIQUE		8
+#define FUSE_OUT_HDR_SIZE	16
+
 struct virtio_fs {
 	struct virtio_dev vdev;
 	struct virtiofsd d;
@@ -27,6 +31,8 @@ struct virtio_fs {
 	uint8_t config[FS_CONFIG_SIZE];
 	char tag[VIRTIO_FS_TAG_MAX + 1];
 	bool dead;
+	bool taken_over;		/* mvm answers the queues with EIO */
+	struct virtq_elem elem;
 };
 
 static void fs_config_read(struct virtio_dev *vdev, unsigned int off,
@@ -37,19 +43,87 @@ static void fs_config_read(struct virtio_dev *vdev, unsigned int off,
 	memcpy(data, fs->config + off, len);
 }
 
+/*
+ * virtiofsd is dead: every request the driver makes available from now
+ * on is answered here with a FUSE error reply (-EIO, the request's
+ * unique id), so the guest's new accesses fail instead of hanging.  The
+ * requests virtiofsd had already taken are lost with it: which ones
+ * those are cannot be told from the rings (it completes out of order),
+ * so they stay unanswered.  I/O thread, io_lock held.
+ */
+static void fs_answer_eio(struct virtio_dev *vdev, int fd, void *opaque)
+{
+	struct virtio_fs *fs = vdev->priv;
+	unsigned int q = (unsigned int)(uintptr_t)opaque;
+	struct virtq *vq = virtio_dev_queue(vdev, q);
+	uint8_t in[FUSE_IN_UNIQUE + 8], out[FUSE_OUT_HDR_SIZE] = { 0 };
+	uint64_t n;
+	uint32_t len;
+	int r;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	if (!virtio_dev_driver_ok(vdev))
+		return;
+	while ((r = virtq_pop(vq, &fs->elem)) > 0) {
+		len = 0;
+		/* FORGET and friends have no reply part: just give it back. */
+		if (fs->elem.in_len >= sizeof(out) &&
+		    virtq_elem_read(&fs->elem, 0, in, sizeof(in)) == sizeof(in)) {
+			put_le32(out, sizeof(out));
+			put_le32(out + 4, (uint32_t)-EIO);
+			memcpy(out + 8, in + FUSE_IN_UNIQUE, 8);
+			len = (uint32_t)virtq_elem_write(&fs->elem, 0, out,
+							 sizeof(out));
+		}
+		virtq_push(vq, fs->elem.head, len);
+	}
+	virtio_dev_notify_used(vdev, q);
+}
+
+/* Take the queues back from a dead virtiofsd (io_lock held). */
+static void fs_take_over(struct virtio_fs *fs)
+{
+	struct virtio_dev *vdev = &fs->vdev;
+	unsigned int q;
+
+	if (fs->taken_over || !virtio_dev_driver_ok(vdev))
+		return;
+	for (q = 0; q < FS_QUEUES; q++) {
+		struct virtq *vq = virtio_dev_queue(vdev, q);
+
+		if (!vq->size)
+			continue;
+		/* From where the driver is now; the rings say nothing of
+		 * what virtiofsd had taken before. */
+		vq->last_avail = get_le16(vq->avail + 2);
+		vq->used_idx = vq->signalled_used = get_le16(vq->used + 2);
+		if (!virtio_dev_watch(vdev, vdev->queues[q].kick_fd,
+				      fs_answer_eio, (void *)(uintptr_t)q))
+			fs->taken_over = true;
+	}
+}
+
 static void fs_driver_ok(struct virtio_dev *vdev)
 {
 	struct virtio_fs *fs = vdev->priv;
 
-	if (!fs->dead)
+	if (fs->dead)
+		fs_take_over(fs);	/* re-initialised after the death */
+	else
 		vhost_user_dev_start(&fs->vu, vdev);
 }
 
 static void fs_reset(struct virtio_dev *vdev)
 {
 	struct virtio_fs *fs = vdev->priv;
+	unsigned int q;
 
 	vhost_user_dev_stop(&fs->vu, vdev);
+	if (fs->taken_over)
+		for (q = 0; q < FS_QUEUES; q++)
+			virtio_dev_unwatch(vdev, vdev->queues[q].kick_fd);
+	fs->taken_over = false;
 }
 
 static const struct virtio_dev_ops fs_ops = {
@@ -91,7 +165,8 @@ static void fs_died(struct virtio_dev *vdev, int fd, void *opaque)
 		snprintf(how, sizeof(how), "an unknown status");
 	fs->dead = true;
 	fs->vu.dead = true;
-	pr_err("%s (pid %d) died: %s; the guest's requests on share '%s' get no answer any more (the VM keeps running)",
+	fs_take_over(fs);
+	pr_err("%s (pid %d) died: %s; the guest's new requests on share '%s' fail with EIO, those it had taken get no answer (the VM keeps running)",
 	       fs->d.name, (int)fs->d.pid, how, fs->tag);
 }
 

@@ -32,7 +32,7 @@ NAMES=(
 	"virtio-fs interrupts are MSI-X and fire"
 	"no kernel BUG/Oops/unexpected WARNING; mvm's stderr has no error"
 	"/init finished (MVM-FS-OK), mvm exits 0, virtiofsd stopped and its runtime dir gone"
-	"a virtiofsd killed mid-run: one mvm line names it and the signal; the guest and the other shares go on"
+	"a virtiofsd killed mid-run: one mvm line names it and the signal; the guest's reads then fail with EIO; the other shares go on"
 )
 boot_begin boot-share
 boot_mode
@@ -69,11 +69,11 @@ if [ "$mode" = nested ]; then
 #!/bin/sh
 # $vfsd through its own ld.so (the nested guest has no libc); libgcc_s
 # preloaded since the sandbox's chroot hides it from a later dlopen.
-# The share of the directory "dies" is killed (SIGKILL) once the guest
-# writes dies/killme through it.
+# The share of the directory "dies" is killed (SIGKILL) 2 s after the
+# guest has written dies/killme through it.
 d=\$(dirname "\$0")
 case "\$*" in
-*source=*/dies*) ( while [ ! -e dies/killme ]; do sleep 0.2; done; kill -9 \$\$ ) & ;;
+*source=*/dies*) ( while [ ! -s dies/killme ]; do sleep 0.2; done; sleep 2; kill -9 \$\$ ) & ;;
 esac
 exec "\$d/lib/$(basename "$interp")" --library-path "\$d/lib" ${gcc_s:+--preload "\$d/lib/libgcc_s.so.1"} "\$d/virtiofsd" "\$@" -o sandbox=chroot
 EOF
@@ -155,7 +155,7 @@ kernel_health
 # its own: libvhost-user's remove_watch is unimplemented there) each time
 # a ring stops, i.e. when the guest resets the device at power-off.
 known_vfsd='^virtiofsd\[fs(rw|ro)\]: fv_remove_watch: TODO! fd=[0-9]+$'
-die_line='^mvm: virtiofsd\[fsdie\] \(pid [0-9]+\) died: killed by signal 9 '
+die_line='^mvm: virtiofsd\[fsdie\] \(pid [0-9]+\) died: killed by signal 9 \(Killed\); the guest.s new requests on share .fsdie. fail with EIO'
 errs=$(grep -vE "$known_vfsd|$die_line" "$errlog" | grep -E '^mvm: |virtiofsd\[' | head -n 10 || true)
 if [ -z "$ran" ] && ! has "Linux version"; then
 	point 7 1 "no kernel output to check"
@@ -179,12 +179,15 @@ if [ -z "$die_tag" ]; then
 	skip_point 9 "direct mode: no wrapper to kill virtiofsd (nested mode only)"
 else
 	nd=$(grep -cE "$die_line" "$errlog")
-	dr=$(fs 'die reader ')
-	if [ "$nd" = 1 ] && [ "$(fs 'die killme ')" = sent ] && [ "$rw_md5" = "$md5" ] &&
+	dr=$(fs 'die read after ')
+	dl=$(fs 'die ls: ')
+	if [ "$nd" = 1 ] && [ "$(fs 'die killme ')" = written ] &&
+	   [[ $dr == *"I/O error"* ]] && [[ $dl == *"I/O error"* ]] && [ "$rw_md5" = "$md5" ] &&
 	   [ "$status" = 0 ] && has "MVM-FS-OK $KREL"; then
-		point 9 0 "$(grep -E "$die_line" "$errlog")" "guest afterwards: fsrw read and write fine, power-off normal; the reader of fsdie: $dr"
+		point 9 0 "$(grep -E "$die_line" "$errlog")" "guest: cat after $dr" "guest: ls: $dl" \
+			"then fsrw read and write fine, power-off normal"
 	else
-		point 9 1 "want one line matching '$die_line' (got $nd), then the rest of the run as usual" \
+		point 9 1 "want one line matching '$die_line' (got $nd), the guest's cat and ls failing with 'I/O error', then the rest of the run as usual" \
 			"$(grep -E 'fsdie' "$errlog" | head -n 5)" "$(fs 'mount die')" "$(fs 'die ')"
 	fi
 fi

@@ -10,7 +10,11 @@
  * back-end's call fd raises the queue's MSI-X vector, reset stops the
  * rings.
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +27,7 @@
 #include "core/util.h"
 #include "virtio/vhost_user.h"
 #include "virtio/virtio.h"
+#include "virtio/virtio_fs.h"
 
 #define MAX_LOG		64
 
@@ -549,6 +554,125 @@ static void test_device(void)
 	fake_kvm_destroy(&kvm);
 }
 
+/*
+ * virtio-fs (virtio/fs.c) with a child process standing in for
+ * virtiofsd and the fake back-end for its socket: the tag in the config,
+ * its stderr prefixed, and when it dies: one line with the signal, new
+ * requests answered with a FUSE error reply (-EIO, their unique id).
+ */
+static void test_fs_death(void)
+{
+	static struct fake_kvm kvm;
+	struct virtio_fs_spec spec = { .dir = "/srv/x", .tag = "xtag" };
+	struct test_machine m;
+	struct virtiofsd d;
+	struct virtio_fs *fs;
+	struct vtest_dev vt;
+	struct vhost_user vu;
+	struct fake_be b;
+	struct gvq g0, g1;
+	uint64_t in, out;
+	uint8_t *p, *o;
+	uint32_t id = ~0U, len = ~0U;
+	const char *msg;
+	char tag[8] = { 0 };
+	int errp[2], i;
+	pid_t child;
+
+	fake_kvm_init(&kvm);
+	if (test_machine_init(&m, &kvm, &(struct test_machine_opts){
+				.ioeventfd = true, .loop = true })) {
+		tap_skip(7, "cannot build the test machine");
+		return;
+	}
+	guest_mem_destroy(m.mem);
+	if (guest_mem_init_shared(m.mem, 64 * MiB) || pipe2(errp, O_CLOEXEC))
+		tap_bail("setup");
+	child = fork();
+	if (child == 0) {
+		if (write(errp[1], "hello from the back-end\n", 24) < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(errp[1]);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "virtiofsd[xtag]");
+	d.pid = child;
+	d.err_fd = errp[0];
+	d.pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	be_start(&b, &vu, F_RING | F_PROTO,
+		 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	vhost_user_handshake(&vu);
+	capture_start();
+	if (virtio_fs_create(m.ctx, &spec, &d, &vu, &fs))
+		tap_bail("virtio_fs_create");
+	usleep(100000);		/* the I/O thread relays the line */
+	msg = capture_end();
+	ok(strstr(msg, "virtiofsd[xtag]: hello from the back-end\n") != NULL,
+	   "its stderr is copied, prefixed with virtiofsd[TAG]");
+	vtest_find(&vt, &m, VIRTIO_ID_FS);
+	for (i = 0; i < 4; i++)
+		tag[i] = (char)vtest_devcfg_read(&vt, (unsigned int)i, 1);
+	ok(!strcmp(tag, "xtag") && vtest_devcfg_read(&vt, 36, 4) == 1,
+	   "config: tag 'xtag', one request queue");
+	ok(vtest_negotiate(&vt, F_RING), "features negotiated");
+	vtest_msix_enable(&vt, 3, 0x40);
+	gvq_init(&g0, m.mem, 0x400000, 0x100000, 64, true);
+	gvq_init(&g1, m.mem, 0x500000, 0x100000, 64, true);
+	vtest_setup_queue(&vt, 0, &g0, 1);
+	vtest_setup_queue(&vt, 1, &g1, 2);
+	vtest_driver_ok(&vt);
+	ok(find(&b, VHOST_USER_SET_VRING_KICK, 1) != NULL,
+	   "DRIVER_OK: both rings handed to the back-end");
+
+	/* It dies. */
+	capture_start();
+	kill(child, SIGKILL);
+	/* Reaped by the device's I/O thread: then it says so. */
+	for (i = 0; i < 500; i++) {
+		siginfo_t si;
+
+		if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		    errno == ECHILD)
+			break;
+		usleep(10000);
+	}
+	usleep(100000);
+	msg = capture_end();
+	if (!ok(one_error_line(msg, "virtiofsd[xtag] (pid") &&
+		strstr(msg, "died: killed by signal 9 (Killed); the guest's new requests on share 'xtag' fail with EIO"),
+		"one line: what died, how, what the guest gets"))
+		tap_diag("%s", msg);
+	/* A FUSE request after the death: FUSE_GETATTR, unique 0x1234. */
+	in = gvq_alloc(&g1, 40);
+	out = gvq_alloc(&g1, 120);
+	p = gvq_ptr(&g1, in, 40);
+	o = gvq_ptr(&g1, out, 120);
+	memset(p, 0, 40);
+	put_le32(p, 40);
+	put_le32(p + 4, 3);
+	put_le64(p + 8, 0x1234);
+	memset(o, 0xaa, 120);
+	gvq_add(&g1, (struct gvq_buf[]){ { in, 40, false }, { out, 120, true } }, 2);
+	if (gvq_publish(&g1))
+		vtest_notify(&vt, 1);
+	if (!ok(vtest_wait_used(&g1) && gvq_get_used(&g1, &id, &len) &&
+		len == 16 && get_le32(o) == 16 &&
+		(int32_t)get_le32(o + 4) == -EIO && get_le64(o + 8) == 0x1234 &&
+		o[16] == 0xaa,
+		"a new request is answered: fuse_out_header len 16, error -EIO, its unique"))
+		tap_diag("used len %u, out %u %d %#llx", len, get_le32(o),
+			 (int32_t)get_le32(o + 4), (unsigned long long)get_le64(o + 8));
+	ok(vtest_wait_msi(&vt, virtio_fs_dev(fs), 0x42, 1),
+	   "...with queue 1's MSI-X vector");
+	virtio_fs_destroy(fs);
+	be_stop(&b, &vu);
+	test_machine_destroy(&m);
+	fake_kvm_destroy(&kvm);
+}
+
 int main(void)
 {
 	test_handshake();
@@ -556,5 +680,6 @@ int main(void)
 	test_vring();
 	test_failures();
 	test_device();
+	test_fs_death();
 	return tap_done();
 }
