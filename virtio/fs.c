@@ -65,19 +65,24 @@ static void fs_answer_eio(struct virtio_dev *vdev, int fd, void *opaque)
 		return;
 	if (!virtio_dev_driver_ok(vdev))
 		return;
-	while ((r = virtq_pop(vq, &fs->elem)) > 0) {
-		len = 0;
-		/* FORGET and friends have no reply part: just give it back. */
-		if (fs->elem.in_len >= sizeof(out) &&
-		    virtq_elem_read(&fs->elem, 0, in, sizeof(in)) == sizeof(in)) {
-			put_le32(out, sizeof(out));
-			put_le32(out + 4, (uint32_t)-EIO);
-			memcpy(out + 8, in + FUSE_IN_UNIQUE, 8);
-			len = (uint32_t)virtq_elem_write(&fs->elem, 0, out,
-							 sizeof(out));
+	do {
+		virtq_disable_notify(vq);
+		while ((r = virtq_pop(vq, &fs->elem)) > 0) {
+			len = 0;
+			/* FORGET and the like have no reply part. */
+			if (fs->elem.in_len >= sizeof(out) &&
+			    virtq_elem_read(&fs->elem, 0, in, sizeof(in)) ==
+			    sizeof(in)) {
+				put_le32(out, sizeof(out));
+				put_le32(out + 4, (uint32_t)-EIO);
+				memcpy(out + 8, in + FUSE_IN_UNIQUE, 8);
+				len = (uint32_t)virtq_elem_write(&fs->elem, 0,
+								 out,
+								 sizeof(out));
+			}
+			virtq_push(vq, fs->elem.head, len);
 		}
-		virtq_push(vq, fs->elem.head, len);
-	}
+	} while (r == 0 && virtq_enable_notify(vq));
 	virtio_dev_notify_used(vdev, q);
 }
 
@@ -98,9 +103,15 @@ static void fs_take_over(struct virtio_fs *fs)
 		 * what virtiofsd had taken before. */
 		vq->last_avail = get_le16(vq->avail + 2);
 		vq->used_idx = vq->signalled_used = get_le16(vq->used + 2);
-		if (!virtio_dev_watch(vdev, vdev->queues[q].kick_fd,
-				      fs_answer_eio, (void *)(uintptr_t)q))
-			fs->taken_over = true;
+		if (virtio_dev_watch(vdev, vdev->queues[q].kick_fd,
+				     fs_answer_eio, (void *)(uintptr_t)q))
+			continue;
+		fs->taken_over = true;
+		/* virtiofsd's last word on notifications (flags, avail_event)
+		 * may tell the driver not to kick: ask for kicks again, and
+		 * look at once in case it added buffers meanwhile. */
+		virtq_enable_notify(vq);
+		virtio_dev_kick(vdev, q);
 	}
 }
 
