@@ -210,14 +210,16 @@ static int child_make_ro(const char *dir)
 	return 0;
 }
 
+/* In the child after fork(): no stdio or locale, only write(2). */
 static void child_say(const char *a, const char *b, int err)
 {
-	char msg[PATH_MAX + 128];
-	int n = snprintf(msg, sizeof(msg), "%s%s: %s\n", a, b, strerror(err));
+	const char *parts[] = { a, b, ": ", strerrordesc_np(err), "\n" };
+	unsigned int i;
 	ssize_t w = 0;
 
-	if (n > 0)
-		w = write(2, msg, (size_t)MIN((size_t)n, sizeof(msg) - 1));
+	for (i = 0; i < ARRAY_SIZE(parts); i++)
+		if (parts[i])
+			w += write(2, parts[i], strlen(parts[i]));
 	(void)w;
 }
 

@@ -68,6 +68,19 @@ ok $? "virtiofsd failing to start: its line prefixed, then one line with its exi
 ls -d "$XDG_RUNTIME_DIR"/mvm-virtiofsd.* >/dev/null 2>&1
 [ $? -ne 0 ]; ok $? "its private runtime directory is removed"
 
+# An executable file the kernel cannot run: the child says so (after
+# fork, before exec), exit status 127.
+printf 'garbage' >"$TMP/garbage-vfsd"
+chmod +x "$TMP/garbage-vfsd"
+"$MVM" run --share "$TMP/share" --virtiofsd "$TMP/garbage-vfsd" \
+	>"$TMP/out" 2>"$TMP/err" </dev/null
+st=$?
+[ "$st" = 1 ] && [ "$(wc -l <"$TMP/err")" = 2 ] &&
+	sed -n 1p "$TMP/err" | grep -q "^virtiofsd\[share\]: cannot run $TMP/garbage-vfsd: Exec format error$" &&
+	sed -n 2p "$TMP/err" | grep -q "ended before listening on its socket: exit status 127 "
+ok $? "a --virtiofsd the kernel cannot execute: why, then exit status 127" \
+	"status $st" "$(cat "$TMP/err")"
+
 # A virtiofsd killed by a signal before it listens.
 printf '#!/bin/sh\nkill -9 $$\n' >"$TMP/killed-vfsd"
 chmod +x "$TMP/killed-vfsd"
