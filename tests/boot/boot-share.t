@@ -182,12 +182,12 @@ else
 	dr=$(fs 'die read after ')
 	dl=$(fs 'die ls: ')
 	if [ "$nd" = 1 ] && [ "$(fs 'die killme ')" = written ] &&
-	   [[ $dr == *"I/O error"* ]] && [[ $dl == *"I/O error"* ]] && [ "$rw_md5" = "$md5" ] &&
+	   [[ $dr == *"Input/output error"* ]] && [[ $dl == *"Input/output error"* ]] && [ "$rw_md5" = "$md5" ] &&
 	   [ "$status" = 0 ] && has "MVM-FS-OK $KREL"; then
 		point 9 0 "$(grep -E "$die_line" "$errlog")" "guest: cat after $dr" "guest: ls: $dl" \
 			"then fsrw read and write fine, power-off normal"
 	else
-		point 9 1 "want one line matching '$die_line' (got $nd), the guest's cat and ls failing with 'I/O error', then the rest of the run as usual" \
+		point 9 1 "want one line matching '$die_line' (got $nd), the guest's cat and ls failing with 'Input/output error', then the rest of the run as usual" \
 			"$(grep -E 'fsdie' "$errlog" | head -n 5)" "$(fs 'mount die')" "$(fs 'die ')"
 	fi
 fi
