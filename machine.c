@@ -66,6 +66,11 @@ struct machine_pending {
 	struct blockdev *disk_bd[VM_MAX_DISKS];
 	struct tap net_tap[VM_MAX_NETS];
 	unsigned int nr_net_taps;
+	/* --share: each virtiofsd running and connected, until its device
+	 * takes it. */
+	struct virtiofsd fsd[VM_MAX_SHARES];
+	struct vhost_user fsd_vu[VM_MAX_SHARES];
+	unsigned int nr_fsd;
 };
 
 void machine_config_init(struct machine_config *cfg)
@@ -147,6 +152,7 @@ MACHINE_VIRTIO_OPS(virtio_rng);
 MACHINE_VIRTIO_OPS(virtio_console);
 MACHINE_VIRTIO_OPS(virtio_blk);
 MACHINE_VIRTIO_OPS(virtio_net);
+MACHINE_VIRTIO_OPS(virtio_fs);
 
 /* ---- the steps of machine_build(), in the order they run ---- */
 
@@ -258,6 +264,46 @@ static int machine_open_taps(struct machine *m)
 		if (err)
 			return err;
 		p->nr_net_taps++;
+	}
+	return 0;
+}
+
+/* Guest RAM; a memfd mapped shared when a vhost-user back-end maps it. */
+static int machine_alloc_ram(struct machine *m)
+{
+	int err;
+
+	if (!m->cfg.nr_shares)
+		return vm_memory_alloc(&m->vm, m->cfg.mem_size);
+	err = guest_mem_init_shared(&m->vm.mem, m->cfg.mem_size);
+	if (err)
+		pr_errno(-err, "--mem %llu MiB: cannot allocate shared guest RAM (memfd) for --share",
+			 (unsigned long long)(m->cfg.mem_size >> 20));
+	return err;
+}
+
+/*
+ * --share: start every virtiofsd and do the vhost-user handshake (needs
+ * no KVM), so a missing or failing virtiofsd is refused before /dev/kvm
+ * is opened.
+ */
+static int machine_start_virtiofsds(struct machine *m)
+{
+	struct machine_pending *p = m->pending;
+	char bin[4096];
+	int err;
+
+	if (m->cfg.nr_shares &&
+	    virtiofsd_find(m->cfg.virtiofsd, m->cfg.shares[0].dir, bin,
+			   sizeof(bin)))
+		return -ENOENT;
+	while (p->nr_fsd < m->cfg.nr_shares && p->nr_fsd < VM_MAX_SHARES) {
+		err = virtiofsd_start(&p->fsd[p->nr_fsd], bin,
+				      &m->cfg.shares[p->nr_fsd],
+				      &p->fsd_vu[p->nr_fsd]);
+		if (err)
+			return err;
+		p->nr_fsd++;
 	}
 	return 0;
 }
@@ -439,6 +485,28 @@ static int machine_add_panic_report(struct machine *m)
 	return err ? err : machine_add_dev(m, &pvpanic_ops, d->pvpanic);
 }
 
+/* virtio-fs: one per --share, in order; each takes its virtiofsd. */
+static int machine_add_virtio_fss(struct machine *m)
+{
+	struct machine_pending *p = m->pending;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < p->nr_fsd; i++) {
+		struct virtio_fs *fs;
+
+		if (!p->fsd[i].pid)
+			continue;	/* taken */
+		err = virtio_fs_create(&m->devctx, &m->cfg.shares[i],
+				       &p->fsd[i], &p->fsd_vu[i], &fs);
+		if (!err)
+			err = machine_add_dev(m, &virtio_fs_ops, fs);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int machine_firmware_tables(struct machine *m)
 {
 	struct acpi_machine am = {
@@ -513,13 +581,15 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 	}
 	/* First what needs no KVM, so bad input is refused before anything
 	 * touches /dev/kvm. */
-	err = vm_memory_alloc(vm, cfg->mem_size);	/* RAM, PCI hole */
+	err = machine_alloc_ram(m);		/* RAM, PCI hole */
 	if (!err)
 		err = machine_load_kernel(m);	/* bzImage/ELF, initrd, cmdline */
 	if (!err)
 		err = machine_open_disks(m);	/* -d images: checks, locks */
 	if (!err)
 		err = machine_open_taps(m);	/* -n TAPs: virtio-net */
+	if (!err)
+		err = machine_start_virtiofsds(m); /* --share: virtiofsd */
 	if (!err)
 		err = machine_open_passthrough(m); /* VFIO: checks, DMA map */
 	if (!err)
@@ -544,6 +614,8 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 		err = machine_add_virtio_blks(m);	/* -d */
 	if (!err)
 		err = machine_add_virtio_nets(m);	/* -n */
+	if (!err)
+		err = machine_add_virtio_fss(m);	/* --share */
 	if (!err)
 		err = machine_add_panic_report(m); /* pvpanic, panic line */
 	if (!err)
@@ -751,6 +823,8 @@ void machine_destroy(struct machine *m)
 	if (p) {
 		for (i = 0; i < p->nr_net_taps; i++)
 			tap_close(&p->net_tap[i]);
+		for (i = 0; i < p->nr_fsd; i++)
+			virtiofsd_stop(&p->fsd[i], &p->fsd_vu[i]);
 		for (i = 0; i < VM_MAX_DISKS; i++)
 			blockdev_close(p->disk_bd[i]);
 		free(p);

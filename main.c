@@ -39,6 +39,15 @@ static const char run_usage[] =
 "                        (ip tuntap add dev NAME mode tap user $USER);\n"
 "                        repeatable, at most 4.  mvm does no networking\n"
 "                        itself: no user-mode network (docs/virtio.md)\n"
+"      --share HOSTDIR[,tag=NAME][,ro]\n"
+"                        share a host directory with the guest over\n"
+"                        virtio-fs (mount -t virtiofs NAME /mnt); the tag\n"
+"                        defaults to the directory's basename (\"root\" for\n"
+"                        /); ro: the guest cannot write.  mvm runs a\n"
+"                        virtiofsd for it; repeatable, at most 8\n"
+"      --virtiofsd PATH  the virtiofsd to run (default: the first of\n"
+"                        /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd,\n"
+"                        virtiofsd on $PATH)\n"
 "      --name NAME       name of the VM (default \"mvm\")\n"
 "      --debug-exit      add a debug-exit port at 0xf4: a guest write of\n"
 "                        byte V ends mvm with exit status V\n"
@@ -122,7 +131,32 @@ enum {
 	OPT_RNG,
 	OPT_CONSOLE,
 	OPT_PVM_COMPAT,
+	OPT_SHARE,
+	OPT_VIRTIOFSD,
 };
+
+/* --share: parse, and refuse a tag already in use. */
+static int add_share(struct machine_config *cfg, const char *arg)
+{
+	struct virtio_fs_spec *s = &cfg->shares[cfg->nr_shares];
+	unsigned int i;
+
+	if (cfg->nr_shares == VM_MAX_SHARES) {
+		pr_err("--share '%s': at most %d shares", arg, VM_MAX_SHARES);
+		return -1;
+	}
+	if (virtio_fs_parse(arg, s))
+		return -1;
+	for (i = 0; i < cfg->nr_shares; i++) {
+		if (!strcmp(cfg->shares[i].tag, s->tag)) {
+			pr_err("--share '%s': tag '%s' is already used by --share %s (give each share its own tag=NAME)",
+			       arg, s->tag, cfg->shares[i].dir);
+			return -1;
+		}
+	}
+	cfg->nr_shares++;
+	return 0;
+}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -144,6 +178,8 @@ static int cmd_run(int argc, char **argv)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "pvm-compat", required_argument, NULL, OPT_PVM_COMPAT },
+		{ "share", required_argument, NULL, OPT_SHARE },
+		{ "virtiofsd", required_argument, NULL, OPT_VIRTIOFSD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -250,6 +286,13 @@ static int cmd_run(int argc, char **argv)
 		case OPT_PVM_COMPAT:
 			if (pvm_compat_parse(optarg, &pvm_mode))
 				return 2;
+			break;
+		case OPT_SHARE:
+			if (add_share(&cfg, optarg))
+				return 2;
+			break;
+		case OPT_VIRTIOFSD:
+			cfg.virtiofsd = optarg;
 			break;
 		case 'h':
 			fputs(run_usage, stdout);

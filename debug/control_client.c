@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "debug/control.h"
+#include "core/unix_socket.h"
 #include "core/util.h"
 
 #define SOCK_SUFFIX	".sock"
@@ -74,28 +75,9 @@ int control_socket_path(const char *name, char *buf, size_t len)
 	return 0;
 }
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, err;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 int control_probe(const char *path)
 {
-	int fd = connect_to(path);
+	int fd = unix_connect(path);
 
 	if (fd >= 0) {
 		close(fd);
@@ -146,7 +128,7 @@ static int request(const char *path, const char *cmd, FILE *out,
 	ssize_t sent;
 
 	*reason = NULL;
-	fd = connect_to(path);
+	fd = unix_connect(path);
 	if (fd < 0)
 		return fd;
 	req = malloc(cmd_len + 1);

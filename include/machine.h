@@ -16,16 +16,18 @@
 #include "core/vm.h"
 #include "debug/control.h"
 #include "pci/devctx.h"
+#include "virtio/virtio_fs.h"	/* struct virtio_fs_spec: --share */
 #include "virtio/virtio_net.h"	/* struct virtio_net_spec: -n */
 
 #define VM_MAX_PASSTHROUGH	8
 #define VM_MAX_DISKS		8	/* -d: virtio-blk devices */
 #define VM_MAX_NETS		4	/* -n: virtio-net devices */
+#define VM_MAX_SHARES		8	/* --share: virtio-fs devices */
 #define VM_DEFAULT_MEM		(256ULL << 20)
 #define VM_DEFAULT_CMDLINE	"console=ttyS0 reboot=k panic=-1"
 /* Devices the board tracks for teardown, `mvm stat` and `mvm debug`. */
 #define MACHINE_MAX_DEVS	(8 + VM_MAX_PASSTHROUGH + VM_MAX_DISKS + \
-				 VM_MAX_NETS)
+				 VM_MAX_NETS + VM_MAX_SHARES)
 
 struct machine_config {
 	const char *kernel;		/* NULL: boot the embedded guest */
@@ -54,6 +56,11 @@ struct machine_config {
 	/* -d/--disk: "FILE[,ro][,format=raw|qcow2]", one virtio-blk each */
 	const char *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	/* --share HOSTDIR[,tag=NAME][,ro]: one virtio-fs + virtiofsd each;
+	 * guest RAM is then a shared memfd (vhost-user). */
+	struct virtio_fs_spec shares[VM_MAX_SHARES];
+	unsigned int nr_shares;
+	const char *virtiofsd;		/* --virtiofsd PATH, NULL: search */
 	bool control;			/* listen on the control socket */
 	/* --pvm-compat in effect: CPUID features hidden, cmdline options
 	 * appended, their instructions get #UD (include/x86/pvm.h). */

@@ -178,6 +178,37 @@ static void kick_ready(struct virtio_dev *vdev, int fd, void *opaque)
 		vdev->ops->queue_notify(vdev, q);
 }
 
+/* External queues: the back-end's used buffer notification without MSI-X. */
+static void call_ready(struct virtio_dev *vdev, int fd, void *opaque)
+{
+	unsigned int q = (unsigned int)(uintptr_t)opaque;
+	uint16_t vector;
+
+	efd_drain(fd);
+	pthread_mutex_lock(&vdev->lock);
+	vector = vdev->queues[q].msix_vector;
+	pthread_mutex_unlock(&vdev->lock);
+	raise_irq(vdev, vector, VIRTIO_ISR_QUEUE);
+}
+
+int virtio_dev_queue_call_fd(struct virtio_dev *vdev, unsigned int q)
+{
+	uint16_t vector;
+	bool msix;
+
+	if (q >= vdev->nr_queues)
+		return -1;
+	pthread_mutex_lock(&vdev->msix.lock);
+	msix = vdev->msix.enabled;
+	pthread_mutex_unlock(&vdev->msix.lock);
+	pthread_mutex_lock(&vdev->lock);
+	vector = vdev->queues[q].msix_vector;
+	pthread_mutex_unlock(&vdev->lock);
+	if (msix && vector < vdev->nr_vectors)
+		return vdev->vec_efd[vector];
+	return vdev->queues[q].call_fd;
+}
+
 /* ---- the I/O thread ------------------------------------------------ */
 
 static void *io_thread(void *arg)
@@ -895,6 +926,15 @@ static int make_fds(struct virtio_dev *vdev)
 			.fd = vdev->queues[i].kick_fd, .fn = kick_ready,
 			.opaque = (void *)(uintptr_t)i, .queue = i,
 		};
+		if (vdev->ops->external_queues) {
+			/* The back-end reads the kicks; mvm its INTx calls. */
+			vdev->queues[i].call_fd = eventfd(0, EFD_CLOEXEC |
+							  EFD_NONBLOCK);
+			if (vdev->queues[i].call_fd < 0)
+				return -errno;
+			vdev->kicks[i].fd = vdev->queues[i].call_fd;
+			vdev->kicks[i].fn = call_ready;
+		}
 		if (epoll_watch(vdev, vdev->kicks[i].fd, &vdev->kicks[i]))
 			return -errno;
 	}
@@ -919,7 +959,7 @@ static void init_state(struct virtio_dev *vdev, const struct virtio_dev_ops *ops
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct virtio_queue *vq = &vdev->queues[i];
 
-		vq->kick_fd = -1;
+		vq->kick_fd = vq->call_fd = -1;
 		vq->size = ops->queue_size;
 		vq->msix_vector = VIRTIO_MSI_NO_VECTOR;
 		vq->vq.name = vdev->name;
@@ -1008,7 +1048,9 @@ void virtio_dev_destroy(struct virtio_dev *vdev)
 	for (i = 0; i < vdev->nr_queues; i++) {
 		if (vdev->queues[i].kick_fd >= 0)
 			close(vdev->queues[i].kick_fd);
-		vdev->queues[i].kick_fd = -1;
+		if (vdev->queues[i].call_fd >= 0)
+			close(vdev->queues[i].call_fd);
+		vdev->queues[i].kick_fd = vdev->queues[i].call_fd = -1;
 	}
 	for (i = 0; i < vdev->nr_vectors; i++) {
 		if (vdev->vec_efd[i] >= 0)

@@ -16,10 +16,17 @@ struct guest_mem {
 	uint64_t size;		/* total RAM bytes */
 	uint64_t low_size;	/* RAM below the MMIO hole */
 	uint64_t high_size;	/* RAM from HIGH_RAM_START */
+	int fd;			/* shared RAM: its memfd; -1: private */
 };
 
 /* Allocate `size` bytes of guest RAM; returns 0 or -errno. */
 int guest_mem_init(struct guest_mem *mem, uint64_t size);
+/*
+ * The same, as a memfd mapped MAP_SHARED, so another process (a
+ * vhost-user back-end) can map guest RAM from mem->fd: byte i of the
+ * file is byte i of mem->host.
+ */
+int guest_mem_init_shared(struct guest_mem *mem, uint64_t size);
 void guest_mem_destroy(struct guest_mem *mem);
 /* Host pointer for [gpa, gpa+len) if it lies entirely in one RAM region. */
 void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len);

@@ -42,6 +42,7 @@
 #define VIRTIO_ID_BLOCK			2
 #define VIRTIO_ID_CONSOLE		3
 #define VIRTIO_ID_RNG			4
+#define VIRTIO_ID_FS			26
 
 /* 2.1: device status bits. */
 #define VIRTIO_STATUS_ACKNOWLEDGE	1
@@ -149,6 +150,13 @@ struct virtio_dev_ops {
 	 * the queues are torn down right after.
 	 */
 	void (*reset)(struct virtio_dev *vdev);
+	/*
+	 * The queues are run outside mvm (a vhost-user back-end): the I/O
+	 * thread never reads their kick eventfds (KVM ioeventfds still
+	 * write them) and queue_notify is never called.  driver_ok hands
+	 * the queues over (virtio_dev_queue_call_fd), reset takes them back.
+	 */
+	bool external_queues;
 };
 
 struct virtio_queue {
@@ -158,6 +166,7 @@ struct virtio_queue {
 	bool enabled;
 	uint64_t desc, driver, device;	/* guest-physical */
 	int kick_fd;			/* eventfd watched by the I/O thread */
+	int call_fd;			/* external queues: INTx/ISR path */
 	bool ioeventfd;			/* kick_fd assigned with KVM */
 	uint64_t ioeventfd_addr;
 };
@@ -236,6 +245,12 @@ void virtio_dev_print_stat(struct virtio_dev *vdev, FILE *out);
 
 /* The virtqueue of queue q (valid to pop/push in queue_notify). */
 struct virtq *virtio_dev_queue(struct virtio_dev *vdev, unsigned int q);
+/*
+ * External queues: the eventfd a back-end signals for a used buffer
+ * notification of queue q: the MSI-X vector's eventfd (KVM irqfd) when
+ * MSI-X is on, else one the I/O thread turns into ISR bit 0 + INTx.
+ */
+int virtio_dev_queue_call_fd(struct virtio_dev *vdev, unsigned int q);
 /* Negotiated features (stable while DRIVER_OK is set). */
 uint64_t virtio_dev_features(struct virtio_dev *vdev);
 bool virtio_dev_driver_ok(struct virtio_dev *vdev);

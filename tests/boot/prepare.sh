@@ -2,7 +2,7 @@
 # prepare.sh - get what the boot test boots: the newest Debian cloud kernel
 # and an initramfs of busybox-static plus tests/boot/init.
 #
-# Usage: tests/boot/prepare.sh OUTDIR [virtio]
+# Usage: tests/boot/prepare.sh OUTDIR [virtio|share]
 #
 # Writes OUTDIR/vmlinuz and OUTDIR/initramfs.cpio.gz and prints, on stdout,
 # shell assignments the caller can eval:
@@ -30,6 +30,11 @@
 #   VMODS="virtio_ring virtio ..." (the load order)
 # is printed.
 #
+# With "share" (tests/boot/boot-share.t, bench/fs.sh) the same, with the
+# modules of virtio_pci, virtiofs and virtio_blk (cached in
+# <cache dir>/share-modules/, fetched again when that list changes) and
+# tests/boot/init-share as /init.
+#
 # Environment:
 #   MVM_BOOT_KERNEL_PKG   kernel package to use instead of resolving the newest
 #   MVM_BOOT_FETCH_TIMEOUT seconds for one apt-get download (default 180)
@@ -39,9 +44,9 @@ set -euo pipefail
 die() { echo "prepare: $*" >&2; exit 2; }
 log() { echo "prepare: $*" >&2; }
 
-out=${1:?usage: prepare.sh OUTDIR [virtio]}
+out=${1:?usage: prepare.sh OUTDIR [virtio|share]}
 flavour=${2:-plain}
-[[ $flavour == plain || $flavour == virtio ]] || die "usage: prepare.sh OUTDIR [virtio]"
+[[ $flavour == plain || $flavour == virtio || $flavour == share ]] || die "usage: prepare.sh OUTDIR [virtio|share]"
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}
@@ -79,6 +84,10 @@ resolve_kernel() { # sets kpkg, kver
 
 # The virtio drivers boot-virtio.t loads; their dependencies are added.
 VIRTIO_WANT="virtio_pci virtio_blk virtio_rng virtio_console virtio_net"
+# boot-share.t's.
+SHARE_WANT="virtio_pci virtiofs virtio_blk"
+mods=virtio-modules want=$VIRTIO_WANT
+[[ $flavour != share ]] || mods=share-modules want=$SHARE_WANT
 
 fetch_deb() { # fetch_deb DIR: apt-get download $kpkg=$kver into DIR
 	log "apt-get download $kpkg=$kver"
@@ -87,12 +96,12 @@ fetch_deb() { # fetch_deb DIR: apt-get download $kpkg=$kver into DIR
 		die "apt-get download $kpkg=$kver failed: $(tail -n 1 "$1/download.log")"
 }
 
-# cache_modules DEBTREE DEST: the VIRTIO_WANT modules and what they depend
+# cache_modules DEBTREE DEST [WANT]: the WANT (default VIRTIO_WANT) modules and what they depend
 # on (the depends= of each module's .modinfo, so no modinfo is needed),
 # decompressed into DEST/NAME.ko, and DEST/order in load order.  Modules
 # built into the kernel (modules.builtin) are left out.
 cache_modules() {
-	local tree=$1 dest=$2 mdir m
+	local tree=$1 dest=$2 wanted=${3:-$VIRTIO_WANT} mdir m
 	local -A seen=()
 	local order=()
 	mdir=$(ls -d "$tree"/lib/modules/*/ 2>/dev/null | head -n 1)
@@ -118,8 +127,9 @@ cache_modules() {
 		for d in ${deps//,/ }; do add_mod "${d//-/_}"; done
 		order+=("$name")
 	}
-	for m in $VIRTIO_WANT; do add_mod "$m"; done
+	for m in $wanted; do add_mod "$m"; done
 	printf '%s\n' "${order[@]}" >"$dest.tmp/order"
+	echo "$wanted" >"$dest.tmp/wanted"
 	rm -rf "$dest"
 	mv "$dest.tmp" "$dest"
 }
@@ -156,14 +166,16 @@ if [[ -n $kver ]]; then
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
-	if [[ $flavour == virtio && ! -f $kdir/virtio-modules/order ]]; then
+	# The share list grew since: its cache has a "wanted" file to compare.
+	if [[ $flavour != plain && ( ! -f $kdir/$mods/order ||
+	      ( $flavour == share && "$(cat "$kdir/$mods/wanted" 2>/dev/null)" != "$want" ) ) ]]; then
 		# Cached before the modules were kept (or from tests/nested's copy).
 		tmp=$(mktemp -d "$bcache/.fetch.XXXXXX")
 		trap 'rm -rf "$tmp"' EXIT
 		fetch_deb "$tmp"
 		dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" --wildcards './lib/modules/*' ||
 			die "$kpkg: cannot extract lib/modules"
-		cache_modules "$tmp" "$kdir/virtio-modules"
+		cache_modules "$tmp" "$kdir/$mods" "$want"
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
@@ -181,8 +193,8 @@ fi
 krel=${kpkg#linux-image-}
 krel=${krel%-unsigned}
 cp "$kdir/vmlinuz" "$out/vmlinuz"
-[[ $flavour != virtio || -f $kdir/virtio-modules/order ]] ||
-	die "no virtio modules cached in $kdir and apt-cache knows no kernel package to fetch them from"
+[[ $flavour == plain || -f $kdir/$mods/order ]] ||
+	die "no $mods cached in $kdir and apt-cache knows no kernel package to fetch them from"
 
 # ------------------------------------------------------------------ busybox
 # The initramfs has no libc, so busybox must be the static build.
@@ -219,10 +231,10 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 cp "$busybox" "$root/bin/busybox"
-if [[ $flavour == virtio ]]; then
+if [[ $flavour != plain ]]; then
 	mkdir -p "$root/lib/modules"
-	cp "$kdir"/virtio-modules/* "$root/lib/modules/"
-	cp "$here/init-virtio" "$root/init"
+	cp "$kdir/$mods"/* "$root/lib/modules/"
+	cp "$here/init-$flavour" "$root/init"
 else
 	cp "$here/init" "$root/init"
 fi
@@ -231,4 +243,4 @@ chmod 755 "$root/init" "$root/bin/busybox"
 	gzip -1 >"$out/initramfs.cpio.gz" || die "building the initramfs failed"
 
 printf 'KPKG=%q\nKVER=%q\nKREL=%q\nBUSYBOX=%q\n' "$kpkg" "$kver" "$krel" "$bbfrom"
-[[ $flavour != virtio ]] || printf 'VMODS=%q\n' "$(tr '\n' ' ' <"$kdir/virtio-modules/order" | sed 's/ $//')"
+[[ $flavour == plain ]] || printf 'VMODS=%q\n' "$(tr '\n' ' ' <"$kdir/$mods/order" | sed 's/ $//')"

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtiofsd process of one --share: found where Debian installs it,
+ * started with its vhost-user socket in a private runtime directory,
+ * its stderr copied to mvm's with a "virtiofsd[TAG]: " prefix, and
+ * stopped and reaped at exit.  Two daemons are known:
+ *   - QEMU's C virtiofsd (Debian 12: /usr/lib/qemu/virtiofsd, package
+ *     qemu-system-common): --socket-path=P -o source=DIR -o cache=auto;
+ *     it has no read-only mode, so for ",ro" mvm starts it in a private
+ *     mount namespace where DIR is a read-only bind mount of itself
+ *     (the kernel refuses writes with EROFS; needs CAP_SYS_ADMIN, which
+ *     that daemon needs anyway).
+ *   - the Rust virtiofsd (/usr/libexec/virtiofsd, or on $PATH):
+ *     --socket-path P --shared-dir DIR --cache auto, and --readonly.
+ * Which one it is comes from its --help (the Rust one has --shared-dir).
+ */
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "virtio/virtio_fs.h"
+
+#define START_TIMEOUT_MS	20000	/* slow under nested TCG */
+#define STOP_GRACE_MS		2000
+#define HELP_MAX		(64 * 1024)
+
+/* ---- --share HOSTDIR[,tag=NAME][,ro] ------------------------------- */
+
+int virtio_fs_parse(const char *arg, struct virtio_fs_spec *spec)
+{
+	char *copy = strdup(arg), *opt, *save = NULL, *base;
+	const char *tag = NULL;
+	struct stat st;
+	int ret = -1;
+
+	if (!copy)
+		return -1;
+	memset(spec, 0, sizeof(*spec));
+	opt = strtok_r(copy, ",", &save);
+	if (!opt) {
+		pr_err("--share '%s': needs a host directory (--share HOSTDIR[,tag=NAME][,ro])",
+		       arg);
+		goto out;
+	}
+	if (stat(opt, &st) < 0) {
+		pr_err("--share '%s': %s: %s (give an existing host directory)",
+		       arg, opt, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pr_err("--share '%s': %s is not a directory (share the directory that holds it)",
+		       arg, opt);
+		goto out;
+	}
+	if (!realpath(opt, spec->dir)) {
+		pr_err("--share '%s': %s: %s", arg, opt, strerror(errno));
+		goto out;
+	}
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (!strncmp(opt, "tag=", 4)) {
+			tag = opt + 4;
+		} else if (!strcmp(opt, "ro")) {
+			spec->ro = true;
+		} else {
+			pr_err("--share '%s': unknown option '%s' (HOSTDIR[,tag=NAME][,ro])",
+			       arg, opt);
+			goto out;
+		}
+	}
+	if (!tag) {
+		base = basename(spec->dir);
+		tag = strcmp(base, "/") ? base : "root";
+	}
+	if (!*tag || strlen(tag) > VIRTIO_FS_TAG_MAX) {
+		pr_err("--share '%s': tag '%s' must be 1 to %d bytes (give tag=NAME)",
+		       arg, tag, VIRTIO_FS_TAG_MAX);
+		goto out;
+	}
+	snprintf(spec->tag, sizeof(spec->tag), "%s", tag);
+	ret = 0;
+out:
+	free(copy);
+	return ret;
+}
+
+/* ---- finding and probing virtiofsd --------------------------------- */
+
+static bool executable(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+int virtiofsd_find(const char *override, const char *what, char *buf,
+		   size_t len)
+{
+	static const char *const fixed[] = {
+		"/usr/libexec/virtiofsd", "/usr/lib/qemu/virtiofsd",
+	};
+	const char *path = getenv("PATH");
+	unsigned int i;
+
+	if (override) {
+		if (!executable(override)) {
+			pr_err("--virtiofsd '%s': not an executable file (give the path of virtiofsd)",
+			       override);
+			return -1;
+		}
+		snprintf(buf, len, "%s", override);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(fixed); i++) {
+		if (executable(fixed[i])) {
+			snprintf(buf, len, "%s", fixed[i]);
+			return 0;
+		}
+	}
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, len, "%.*s/virtiofsd", (int)n, path);
+		if (n && executable(buf))
+			return 0;
+		path += n + (path[n] == ':');
+	}
+	pr_err("--share '%s': no virtiofsd found in /usr/libexec, /usr/lib/qemu or $PATH (install Debian's qemu-system-common or virtiofsd, or give --virtiofsd PATH)",
+	       what);
+	return -1;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Run `bin --help` (stdout and stderr); is `word` in what it printed? */
+static bool help_mentions(const char *bin, const char *word)
+{
+	char *out = calloc(1, HELP_MAX + 1);
+	size_t got = 0;
+	bool found = false;
+	long end = now_ms() + 5000;
+	int p[2], st;
+	pid_t pid;
+	ssize_t n;
+
+	if (!out || pipe2(p, O_CLOEXEC) < 0) {
+		free(out);
+		return false;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl(bin, bin, "--help", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (pid > 0 && got < HELP_MAX) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		long left = end - now_ms();
+
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			break;
+		n = read(p[0], out + got, HELP_MAX - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(p[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		found = strstr(out, word) != NULL;
+	}
+	free(out);
+	return found;
+}
+
+/* ---- the process ---------------------------------------------------- */
+
+/* In the child: DIR read-only in a private mount namespace. */
+static int child_make_ro(const char *dir)
+{
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* In the child after fork(): no stdio or locale, only write(2). */
+static void child_say(const char *a, const char *b, int err)
+{
+	const char *parts[] = { a, b, ": ", strerrordesc_np(err), "\n" };
+	unsigned int i;
+	ssize_t w = 0;
+
+	for (i = 0; i < ARRAY_SIZE(parts); i++)
+		if (parts[i])
+			w += write(2, parts[i], strlen(parts[i]));
+	(void)w;
+}
+
+static int spawn(struct virtiofsd *d, char *const argv[], const char *ro_dir)
+{
+	int p[2], nul, err;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls here: mvm has threads. */
+		nul = open("/dev/null", O_RDWR);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		/* If mvm dies without stopping it, it goes too. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (ro_dir) {
+			err = child_make_ro(ro_dir);
+			if (err) {
+				child_say("cannot make a read-only view of ",
+					  ro_dir, -err);
+				_exit(126);
+			}
+		}
+		execv(argv[0], argv);
+		child_say("cannot run ", argv[0], errno);
+		_exit(127);
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	d->pid = pid;
+	d->err_fd = p[0];
+	d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return 0;
+}
+
+static void emit_line(struct virtiofsd *d)
+{
+	int n;
+
+	d->line[d->line_len] = '\0';
+	d->line_len = 0;
+	if (!d->holding) {
+		fprintf(stderr, "%s: %s\n", d->name, d->line);
+		return;
+	}
+	n = snprintf(d->held + d->held_len, sizeof(d->held) - d->held_len,
+		     "%s: %s\n", d->name, d->line);
+	if (n > 0)
+		d->held_len = MIN(d->held_len + (size_t)n, sizeof(d->held) - 1);
+}
+
+void virtiofsd_relay(struct virtiofsd *d)
+{
+	char buf[1024];
+	ssize_t n;
+	ssize_t i;
+
+	while (d->err_fd >= 0) {
+		n = read(d->err_fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0 || errno != EAGAIN) {
+				close(d->err_fd);
+				d->err_fd = -1;
+			}
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n' &&
+			    d->line_len < sizeof(d->line) - 1) {
+				d->line[d->line_len++] = buf[i];
+				continue;
+			}
+			if (buf[i] != '\n')
+				i--;	/* a full buffer: flush, then take it */
+			emit_line(d);
+		}
+	}
+	if (d->err_fd < 0 && d->line_len)
+		emit_line(d);
+}
+
+bool virtiofsd_exited(struct virtiofsd *d, bool wait, char *buf, size_t len)
+{
+	int st;
+	pid_t r;
+
+	if (!d->pid || d->reaped)
+		return false;
+	do {
+		r = waitpid(d->pid, &st, wait ? 0 : WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	if (r != d->pid)
+		return false;
+	d->reaped = true;
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exit status %d", WEXITSTATUS(st));
+	return true;
+}
+
+static void remove_rundir(struct virtiofsd *d)
+{
+	if (!d->rundir[0])
+		return;
+	unlink(d->sock);
+	rmdir(d->rundir);
+	d->rundir[0] = '\0';
+}
+
+void virtiofsd_stop(struct virtiofsd *d, struct vhost_user *vu)
+{
+	char how[64] = "";
+	bool clean = false;
+	long end;
+
+	/* What it says while going away (QEMU 7.2's: "virtio_loop:
+	 * Unexpected poll revents 11" when the socket closes) is only
+	 * worth showing if it does not end cleanly. */
+	virtiofsd_relay(d);
+	d->holding = true;
+	vhost_user_close(vu);
+	if (d->pid && !d->reaped) {
+		/* Its socket is closed now: it exits on its own. */
+		end = now_ms() + STOP_GRACE_MS;
+		while (!virtiofsd_exited(d, false, how, sizeof(how)) &&
+		       now_ms() < end)
+			usleep(10000);
+		if (!d->reaped) {
+			kill(d->pid, SIGTERM);
+			end = now_ms() + STOP_GRACE_MS;
+			while (!virtiofsd_exited(d, false, how, sizeof(how)) &&
+			       now_ms() < end)
+				usleep(10000);
+		}
+		clean = d->reaped && !strcmp(how, "exit status 0");
+		if (!d->reaped) {
+			kill(d->pid, SIGKILL);
+			virtiofsd_exited(d, true, how, sizeof(how));
+		}
+	}
+	virtiofsd_relay(d);
+	if (!clean && d->held_len)
+		fputs(d->held, stderr);
+	d->holding = false;
+	d->held_len = 0;
+	if (d->err_fd >= 0)
+		close(d->err_fd);
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	d->err_fd = d->pidfd = -1;
+	remove_rundir(d);
+}
+
+static int make_rundir(struct virtiofsd *d)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (!base || !*base || stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
+		base = "/tmp";
+	/* mkdtemp makes it 0700: only this user reaches the socket. */
+	snprintf(d->rundir, sizeof(d->rundir), "%s/mvm-virtiofsd.XXXXXX", base);
+	if (!mkdtemp(d->rundir)) {
+		d->rundir[0] = '\0';
+		return -errno;
+	}
+	snprintf(d->sock, sizeof(d->sock), "%s/vhost-user.sock", d->rundir);
+	return 0;
+}
+
+int virtiofsd_start(struct virtiofsd *d, const char *bin,
+		    const struct virtio_fs_spec *spec, struct vhost_user *vu)
+{
+	char sock_opt[PATH_MAX + 16], src_opt[PATH_MAX + 16], how[64];
+	const char *argv[16];
+	const char *ro_dir = NULL;
+	unsigned int n = 0;
+	bool rust;
+	long end;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->pidfd = d->err_fd = -1;
+	snprintf(d->name, sizeof(d->name), "virtiofsd[%s]", spec->tag);
+	vhost_user_init(vu, -1, d->name);
+	err = make_rundir(d);
+	if (err) {
+		pr_errno(-err, "--share '%s': cannot make a private runtime directory for virtiofsd (set XDG_RUNTIME_DIR to a writable directory)",
+			 spec->dir);
+		return err;
+	}
+	rust = help_mentions(bin, "--shared-dir");
+	argv[n++] = bin;
+	if (rust) {
+		argv[n++] = "--socket-path";
+		argv[n++] = d->sock;
+		argv[n++] = "--shared-dir";
+		argv[n++] = spec->dir;
+		argv[n++] = "--cache";
+		argv[n++] = "auto";
+		argv[n++] = "--log-level";
+		argv[n++] = "warn";
+		if (spec->ro)
+			argv[n++] = "--readonly";
+	} else {
+		snprintf(sock_opt, sizeof(sock_opt), "--socket-path=%s",
+			 d->sock);
+		snprintf(src_opt, sizeof(src_opt), "source=%s", spec->dir);
+		argv[n++] = sock_opt;
+		argv[n++] = "-o";
+		argv[n++] = src_opt;
+		argv[n++] = "-o";
+		argv[n++] = "cache=auto";
+		argv[n++] = "-o";
+		argv[n++] = "log_level=warn";
+		if (spec->ro)
+			ro_dir = spec->dir;
+	}
+	argv[n] = NULL;
+	err = spawn(d, (char *const *)argv, ro_dir);
+	if (err) {
+		pr_errno(-err, "--share '%s': cannot start %s", spec->dir, bin);
+		goto fail;
+	}
+	/* It listens once it is ready; until then connect() fails. */
+	end = now_ms() + START_TIMEOUT_MS;
+	for (;;) {
+		if (!vhost_user_connect(vu, d->sock, d->name))
+			break;
+		if (virtiofsd_exited(d, false, how, sizeof(how))) {
+			virtiofsd_relay(d);
+			pr_err("--share '%s': %s (%s) ended before listening on its socket: %s (see its messages above; check the directory and --virtiofsd)",
+			       spec->dir, d->name, bin, how);
+			err = -ECHILD;
+			goto fail;
+		}
+		if (now_ms() > end) {
+			virtiofsd_relay(d);
+			pr_err("--share '%s': %s (%s) did not listen on %s within %d s (check --virtiofsd)",
+			       spec->dir, d->name, bin, d->sock,
+			       START_TIMEOUT_MS / 1000);
+			err = -ETIMEDOUT;
+			goto fail;
+		}
+		usleep(10000);
+	}
+	err = vhost_user_handshake(vu);
+	if (err) {
+		virtiofsd_relay(d);
+		pr_err("--share '%s': %s (%s) is not a working vhost-user back-end (check --virtiofsd)",
+		       spec->dir, d->name, bin);
+		goto fail;
+	}
+	virtiofsd_relay(d);
+	return 0;
+fail:
+	virtiofsd_stop(d, vu);
+	return err;
+}
