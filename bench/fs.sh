@@ -25,31 +25,15 @@ rounds=${BENCH_FS_ROUNDS:-1}
 NAMES=("virtio-fs and virtio-blk each read the same $mib MiB $rounds times")
 boot_begin bench-fs
 boot_mode
-vfsd=
-for c in /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd $(command -v virtiofsd 2>/dev/null); do
-	[ -x "$c" ] && { vfsd=$c; break; }
-done
-[ -n "$vfsd" ] || skip_all "no virtiofsd on this host (qemu-system-common)"
+vfsd_find
 boot_prepare share
 # Compressible (the nested payload is a gzip'd cpio), but not zeros.
 mkbig() { yes 'MVM-FS-BENCH-0123456789abcdef-0123456789abcdef-0123456789abcdef' | head -c $((mib << 20)) >"$1"; }
 args=()
 if [ "$mode" = nested ]; then
-	mkdir -p "$work/bt/vfsd/lib"
+	mkdir -p "$work/bt"
 	mkbig "$work/bt/big.bin"
-	v=$work/bt/vfsd
-	cp -L "$vfsd" "$v/virtiofsd"
-	libs=$(ldd "$vfsd" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-	interp=$(ldd "$vfsd" | awk '$1 ~ /ld-linux/ {print $1; exit}')
-	gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
-	# shellcheck disable=SC2086
-	cp -L $libs ${gcc_s:+"$gcc_s"} "$v/lib/" || skip_all "cannot collect $vfsd's libraries"
-	cat >"$v/virtiofsd.sh" <<EOS
-#!/bin/sh
-d=\$(dirname "\$0")
-exec "\$d/lib/$(basename "$interp")" --library-path "\$d/lib" ${gcc_s:+--preload "\$d/lib/libgcc_s.so.1"} "\$d/virtiofsd" "\$@" -o sandbox=chroot
-EOS
-	chmod +x "$v/virtiofsd.sh"
+	vfsd_carry "$work/bt/vfsd"
 	args+=(--virtiofsd ./vfsd/virtiofsd.sh)
 else
 	mkbig "$work/big.bin"

@@ -37,13 +37,7 @@ NAMES=(
 boot_begin boot-share
 boot_mode
 
-vfsd=${MVM_VIRTIOFSD:-}
-if [ -z "$vfsd" ]; then
-	for c in /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd $(command -v virtiofsd 2>/dev/null); do
-		[ -x "$c" ] && { vfsd=$c; break; }
-	done
-fi
-[ -n "$vfsd" ] || skip_all "no virtiofsd on this host (Debian package qemu-system-common)"
+vfsd_find
 
 boot_prepare share
 tok=$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')
@@ -57,31 +51,14 @@ if [ "$mode" = nested ]; then
 	# The payload directory is the share; virtiofsd comes with its
 	# libraries and runs through their ld.so.
 	cp "$work/data.bin" "$work/bt/"
-	v=$work/bt/vfsd
-	mkdir -p "$v/lib"
-	cp -L "$vfsd" "$v/virtiofsd"
-	libs=$(ldd "$vfsd" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-	interp=$(ldd "$vfsd" | awk '$1 ~ /ld-linux/ {print $1; exit}')
-	gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
-	# shellcheck disable=SC2086
-	cp -L $libs ${gcc_s:+"$gcc_s"} "$v/lib/" || skip_all "cannot collect $vfsd's libraries"
-	cat >"$v/virtiofsd.sh" <<EOF
-#!/bin/sh
-# $vfsd through its own ld.so (the nested guest has no libc); libgcc_s
-# preloaded since the sandbox's chroot hides it from a later dlopen.
-# The share of the directory "dies" is killed (SIGKILL) 2 s after the
-# guest has written dies/killme through it.
-d=\$(dirname "\$0")
-case "\$*" in
-*source=*/dies*) ( while [ ! -s dies/killme ]; do sleep 0.2; done; sleep 2; kill -9 \$\$ ) & ;;
-esac
-exec "\$d/lib/$(basename "$interp")" --library-path "\$d/lib" ${gcc_s:+--preload "\$d/lib/libgcc_s.so.1"} "\$d/virtiofsd" "\$@" -o sandbox=chroot
-EOF
-	chmod +x "$v/virtiofsd.sh"
+	# The share of the directory "dies" is killed (SIGKILL) 2 s after
+	# the guest has written dies/killme through it.
+	vfsd_carry "$work/bt/vfsd" 'case "$*" in
+*source=*/dies*) ( while [ ! -s dies/killme ]; do sleep 0.2; done; sleep 2; kill -9 $$ ) & ;;
+esac'
 	args+=(--virtiofsd ./vfsd/virtiofsd.sh --share ./dies,tag=fsdie)
 	mkdir -p "$work/bt/dies"
 	die_tag=fsdie
-	echo "# virtiofsd: $vfsd with $(echo $libs | wc -w) libraries, through $(basename "$interp")"
 else
 	echo "# virtiofsd: found by mvm (host has $vfsd)"
 fi

@@ -33,6 +33,14 @@
 #                           WARNINGs but, in nested mode, the known XSAVE
 #                           one of QEMU's TCG: docs/boot-test.md) and $known
 #                           (those tolerated)
+#   vfsd_find               $vfsd: $MVM_VIRTIOFSD or the virtiofsd mvm would
+#                           find; skips everything without one
+#   vfsd_carry DIR [HOOK]   (nested mode) DIR/virtiofsd with its shared
+#                           libraries, and DIR/virtiofsd.sh running it
+#                           through their ld.so with -o sandbox=chroot
+#                           (the harness's root is an initramfs, where
+#                           pivot_root fails); HOOK: shell lines the
+#                           wrapper runs first
 #   boot_summary KEEP FILTER...
 #                           the end: mvm's stderr; after a failure the
 #                           console lines matching grep -E FILTER (all
@@ -200,6 +208,38 @@ boot_launch() { # boot_run's boot, in either mode
 		fi
 		rm -f "$f" "$b.hdr"
 	done
+}
+
+vfsd_find() {
+	local c
+	vfsd=${MVM_VIRTIOFSD:-}
+	if [ -z "$vfsd" ]; then
+		for c in /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd $(command -v virtiofsd 2>/dev/null); do
+			[ -x "$c" ] && { vfsd=$c; break; }
+		done
+	fi
+	[ -n "$vfsd" ] || skip_all "no virtiofsd on this host (Debian package qemu-system-common)"
+}
+
+vfsd_carry() { # vfsd_carry DIR [HOOK]
+	local v=$1 libs interp gcc_s
+	mkdir -p "$v/lib"
+	cp -L "$vfsd" "$v/virtiofsd"
+	libs=$(ldd "$vfsd" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+	interp=$(ldd "$vfsd" | awk '$1 ~ /ld-linux/ {print $1; exit}')
+	gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
+	# shellcheck disable=SC2086
+	cp -L $libs ${gcc_s:+"$gcc_s"} "$v/lib/" || skip_all "cannot collect $vfsd's libraries"
+	cat >"$v/virtiofsd.sh" <<EOF
+#!/bin/sh
+# $vfsd through its own ld.so (the nested guest has no libc); libgcc_s
+# preloaded since the sandbox's chroot hides it from a later dlopen.
+d=\$(dirname "\$0")
+${2:-}
+exec "\$d/lib/$(basename "$interp")" --library-path "\$d/lib" ${gcc_s:+--preload "\$d/lib/libgcc_s.so.1"} "\$d/virtiofsd" "\$@" -o sandbox=chroot
+EOF
+	chmod +x "$v/virtiofsd.sh"
+	echo "# virtiofsd: $vfsd with $(echo $libs | wc -w) libraries, through $(basename "$interp")"
 }
 
 has() { printf '%s\n' "$body" | grep -qF -- "$1"; }

@@ -54,32 +54,34 @@ else
 	skip "no virtiofsd found" "cannot unshare a mount namespace here to hide virtiofsd"
 fi
 
+# vfsd_fails NAME TAG SCRIPT RE1 RE2: --virtiofsd SCRIPT (its contents)
+# fails before it listens: exit 1, its line prefixed (RE1), then mvm's (RE2).
+vfsd_fails() {
+	printf '%s' "$3" >"$TMP/vfsd-$2"
+	chmod +x "$TMP/vfsd-$2"
+	"$MVM" run --share "$TMP/share,tag=$2" --virtiofsd "$TMP/vfsd-$2" \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	st=$?
+	[ "$st" = 1 ] && [ "$(wc -l <"$TMP/err")" = 2 ] &&
+		sed -n 1p "$TMP/err" | grep -q "$4" && sed -n 2p "$TMP/err" | grep -q "$5"
+	ok $? "$1" "status $st" "$(cat "$TMP/err")"
+}
+
 # A virtiofsd that fails at once: its own line, prefixed, then mvm's.
-printf '#!/bin/sh\necho "cannot serve: $*" >&2\nexit 3\n' >"$TMP/bad-vfsd"
-chmod +x "$TMP/bad-vfsd"
-"$MVM" run --share "$TMP/share,tag=bad" --virtiofsd "$TMP/bad-vfsd" \
-	>"$TMP/out" 2>"$TMP/err" </dev/null
-st=$?
-[ "$st" = 1 ] && [ "$(wc -l <"$TMP/err")" = 2 ] &&
-	sed -n 1p "$TMP/err" | grep -q "^virtiofsd\[bad\]: cannot serve: --socket-path=$XDG_RUNTIME_DIR/mvm-virtiofsd\.[A-Za-z0-9]*/vhost-user\.sock -o source=$TMP/share " &&
-	sed -n 2p "$TMP/err" | grep -q "^mvm: --share '$TMP/share': virtiofsd\[bad\] ($TMP/bad-vfsd) ended before listening on its socket: exit status 3 (see its messages above; check the directory and --virtiofsd)$"
-ok $? "virtiofsd failing to start: its line prefixed, then one line with its exit status" \
-	"status $st" "$(cat "$TMP/err")"
+vfsd_fails "virtiofsd failing to start: its line prefixed, then one line with its exit status" bad \
+	'#!/bin/sh
+echo "cannot serve: $*" >&2
+exit 3
+' "^virtiofsd\[bad\]: cannot serve: --socket-path=$XDG_RUNTIME_DIR/mvm-virtiofsd\.[A-Za-z0-9]*/vhost-user\.sock -o source=$TMP/share " \
+	"^mvm: --share '$TMP/share': virtiofsd\[bad\] ($TMP/vfsd-bad) ended before listening on its socket: exit status 3 (see its messages above; check the directory and --virtiofsd)$"
 ls -d "$XDG_RUNTIME_DIR"/mvm-virtiofsd.* >/dev/null 2>&1
 [ $? -ne 0 ]; ok $? "its private runtime directory is removed"
 
 # An executable file the kernel cannot run: the child says so (after
 # fork, before exec), exit status 127.
-printf 'garbage' >"$TMP/garbage-vfsd"
-chmod +x "$TMP/garbage-vfsd"
-"$MVM" run --share "$TMP/share" --virtiofsd "$TMP/garbage-vfsd" \
-	>"$TMP/out" 2>"$TMP/err" </dev/null
-st=$?
-[ "$st" = 1 ] && [ "$(wc -l <"$TMP/err")" = 2 ] &&
-	sed -n 1p "$TMP/err" | grep -q "^virtiofsd\[share\]: cannot run $TMP/garbage-vfsd: Exec format error$" &&
-	sed -n 2p "$TMP/err" | grep -q "ended before listening on its socket: exit status 127 "
-ok $? "a --virtiofsd the kernel cannot execute: why, then exit status 127" \
-	"status $st" "$(cat "$TMP/err")"
+vfsd_fails "a --virtiofsd the kernel cannot execute: why, then exit status 127" garbage \
+	'garbage' "^virtiofsd\[garbage\]: cannot run $TMP/vfsd-garbage: Exec format error$" \
+	"ended before listening on its socket: exit status 127 "
 
 # A virtiofsd killed by a signal before it listens.
 printf '#!/bin/sh\nkill -9 $$\n' >"$TMP/killed-vfsd"
