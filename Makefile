@@ -26,8 +26,9 @@ endif
 
 # The VMM proper, as a library so tests can build VMs in-process.
 LIB_SRCS := machine.c $(wildcard core/*.c debug/*.c x86/*.c hw/*.c pci/*.c virtio/*.c \
-		      block/*.c vfio/*.c vfio/host/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_guest.o
+		      block/*.c vfio/*.c vfio/host/*.c hostroot/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_guest.o \
+	    $(BUILD)/hostroot_init.o
 LIB	 := $(BUILD)/libmvm.a
 MVM	 := $(BUILD)/mvm
 
@@ -50,6 +51,19 @@ include guest/guest.mk
 $(BUILD)/embedded_guest.o: guest/embedded_guest.S $(GUEST_OUT)/embedded.bzImage
 	@mkdir -p $(dir $@)
 	$(CC) -c -DEMBEDDED_GUEST=\"$(GUEST_OUT)/embedded.bzImage\" -o $@ $<
+
+# mvm's init for host-root mode (hostroot/init/mvm-init.c): a static
+# executable for the guest, built once without sanitizers like the guests,
+# and linked into the binary as the embedded guest is.
+HOSTROOT_INIT := $(GUEST_OUT)/mvm-init
+
+$(HOSTROOT_INIT): hostroot/init/mvm-init.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Os -s $(WARN) -D_GNU_SOURCE -static -o $@ $<
+
+$(BUILD)/hostroot_init.o: hostroot/init_blob.S $(HOSTROOT_INIT)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DHOSTROOT_INIT=\"$(HOSTROOT_INIT)\" -o $@ $<
 
 $(MVM): $(BUILD)/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

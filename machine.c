@@ -25,6 +25,7 @@
 #include "core/vcpu.h"
 #include "debug/gdbstub.h"
 #include "guest/embedded_guest.h"
+#include "hostroot/hostroot.h"
 #include "hw/absent_ports.h"
 #include "hw/acpi_pm.h"
 #include "hw/debug_exit.h"
@@ -72,6 +73,7 @@ void machine_config_init(struct machine_config *cfg)
 	cfg->name = "mvm";
 	cfg->console_in_fd = STDIN_FILENO;
 	cfg->console_out_fd = STDOUT_FILENO;
+	cfg->console_err_fd = STDERR_FILENO;
 }
 
 static int machine_add_dev(struct machine *m,
@@ -135,18 +137,65 @@ static int build_cmdline(const struct machine_config *cfg, char **out)
 {
 	const char *p = cfg->params ? cfg->params : "";
 	const char *compat = cfg->pvm_compat ? PVM_COMPAT_CMDLINE : "";
-	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(compat) + 1 +
-		     strlen(p) + 1;
+	const char *hr = cfg->hostroot ? hostroot_cmdline(&cfg->hostroot_cfg)
+				       : "";
+	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(hr) + 1 +
+		     strlen(compat) + 1 + strlen(p) + 1;
 
 	*out = malloc(len);
 	if (!*out)
 		return -ENOMEM;
 	/* The user's -p last: Linux lets a later option win. */
-	snprintf(*out, len, "%s%s%s%s%s", VM_DEFAULT_CMDLINE,
-		 *compat ? " " : "", compat, *p ? " " : "", p);
+	snprintf(*out, len, "%s%s%s%s%s%s%s", VM_DEFAULT_CMDLINE,
+		 *hr ? " " : "", hr, *compat ? " " : "", compat,
+		 *p ? " " : "", p);
 	if (*compat && cfg->kernel)
 		pr_info("--pvm-compat: appending '%s' to the kernel command line",
 			compat);
+	return 0;
+}
+
+/*
+ * Host-root mode: mvm's own initramfs (hostroot/).  A kernel without a
+ * Linux version (mkbzimage's test guests) boots as before unless the mode
+ * was asked for by name (a command, --modules, --modprobe).
+ */
+static int machine_hostroot_initramfs(struct machine *m,
+				      const struct boot_image *k,
+				      struct boot_image *initrd)
+{
+	struct hostroot_config *hc = &m->cfg.hostroot_cfg;
+	char kver[HOSTROOT_KVER_MAX];
+	uint8_t *buf;
+	size_t len;
+	int err;
+
+	if (hostroot_kernel_version(k->data, k->len, kver)) {
+		if (!hc->argv && !hc->modules_dir && !hc->nr_modprobe) {
+			m->cfg.hostroot = false;
+			return 0;
+		}
+		pr_err("%s: not a Linux kernel (no release in its header): mvm's init needs one; pass -i INITRD to boot it with your own",
+		       k->label);
+		return -EINVAL;
+	}
+	/*
+	 * The host's /: the --share machinery adds it as the virtio-fs tag
+	 * HOSTROOT_ROOT_TAG, read-only.  Until that is on this board only
+	 * the test seam MVM_HOSTROOT_TEST_ROOT (a folder copied into the
+	 * initramfs, which stays the root) gives the init a root.
+	 */
+	if (!getenv("MVM_HOSTROOT_TEST_ROOT")) {
+		pr_err("%s: booting on the host's / needs virtio-fs (--share), which this mvm does not have yet: pass -i INITRD or -d DISK",
+		       k->label);
+		return -ENOSYS;
+	}
+	hc->root_tag = HOSTROOT_ROOT_TAG;
+	err = hostroot_initramfs_build(hc, k->data, k->len, k->label, &buf,
+				       &len);
+	if (err)
+		return err;
+	*initrd = (struct boot_image){ buf, len, "generated initramfs" };
 	return 0;
 }
 
@@ -181,7 +230,12 @@ static int machine_load_kernel(struct machine *m)
 			"embedded guest",
 		};
 	}
-	if (cfg->initrd) {
+	if (cfg->hostroot && !cfg->initrd) {
+		err = machine_hostroot_initramfs(m, &bc.kernel, &bc.initrd);
+		ibuf = (uint8_t *)bc.initrd.data;
+		if (err)
+			goto out;
+	} else if (cfg->initrd) {
 		err = read_file(cfg->initrd, &ibuf, &ilen);
 		if (err) {
 			pr_errno(-err, "%s: cannot read initrd", cfg->initrd);
@@ -271,9 +325,11 @@ static int machine_add_legacy(struct machine *m)
 	struct vm *vm = &m->vm;
 	int err;
 
+	/* Host-root mode: the kernel's log goes with the command's stderr. */
 	m->serial = serial_create(&vm->pio, SERIAL0_PORT,
 				  vm->isa_irq[SERIAL0_IRQ],
-				  m->cfg.console_out_fd);
+				  m->cfg.hostroot ? m->cfg.console_err_fd
+						  : m->cfg.console_out_fd);
 	if (!m->serial)
 		return -ENOMEM;
 	err = i8042_init(&d->i8042, &vm->pio, vm_exit_line(vm));
@@ -283,7 +339,7 @@ static int machine_add_legacy(struct machine *m)
 		err = acpi_pm_init(&d->acpi_pm, &vm->pio,
 				   vm->isa_irq[ACPI_SCI_IRQ], vm_exit_line(vm));
 	d->acpi_pm_ready = !err;
-	if (!err && m->cfg.debug_exit)
+	if (!err && (m->cfg.debug_exit || m->cfg.hostroot)) /* the status */
 		err = debug_exit_init(&d->debug_exit, &vm->pio,
 				      vm_exit_line(vm));
 	if (!err)
@@ -350,10 +406,34 @@ static int machine_add_virtio_console(struct machine *m)
 
 	if (!m->cfg.virtio_console)
 		return 0;
+	if (m->cfg.hostroot) {
+		pr_warn("--console virtio: host-root mode has its own (hvc0, hvc1); ignored");
+		return 0;
+	}
 	err = virtio_console_create(&m->devctx, m->cfg.console_out_fd,
 				    &m->virtio_console);
 	return err ? err : machine_add_dev(m, &virtio_console_ops,
 					   m->virtio_console);
+}
+
+/* Host-root mode: the command's stdout on hvc0 (which also takes the
+ * input), its stderr on hvc1; PCI order makes them hvc0 and hvc1. */
+static int machine_add_hostroot_consoles(struct machine *m)
+{
+	struct virtio_console *err_con;
+	int err;
+
+	if (!m->cfg.hostroot)
+		return 0;
+	err = virtio_console_create(&m->devctx, m->cfg.console_out_fd,
+				    &m->virtio_console);
+	if (!err)
+		err = machine_add_dev(m, &virtio_console_ops,
+				      m->virtio_console);
+	if (!err)
+		err = virtio_console_create(&m->devctx, m->cfg.console_err_fd,
+					    &err_con);
+	return err ? err : machine_add_dev(m, &virtio_console_ops, err_con);
 }
 
 /* virtio-blk: /dev/vda, vdb... in -d order; each takes its image. */
@@ -493,6 +573,8 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 	if (!err)
 		err = machine_add_pci(m);	/* host bridge, cf8/cfc, ECAM */
 	if (!err)
+		err = machine_add_hostroot_consoles(m); /* hvc0, hvc1 */
+	if (!err)
 		err = machine_add_passthrough(m); /* VFIO functions */
 	if (!err)
 		err = machine_add_virtio_rng(m);	/* --rng */
@@ -601,7 +683,8 @@ static int frontends_start(void *opaque)
 	if (m->cfg.gdb &&
 	    gdb_kvm_start(&m->vm, m->cfg.gdb, m->cfg.gdb_wait, &m->gdb))
 		vm_request_exit(&m->vm, VM_EXIT_ERROR, 1);
-	if (m->cfg.console_in_fd < 0)
+	if (m->cfg.console_in_fd < 0 || (m->cfg.hostroot &&
+	    !hostroot_forwards_stdin(&m->cfg.hostroot_cfg)))
 		return 0;
 	if (m->virtio_console)
 		port = (struct term_port){
