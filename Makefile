@@ -97,14 +97,15 @@ check: tests static-tests
 	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t tests/kvm/*.t) \
 		tests/nested/harness-args.t tests/nested/guest-tests.t tests/nested/gdb-session.t \
 		tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t \
-		tests/boot/gdb-linux.t
+		tests/boot/gdb-linux.t tests/boot/hostroot.t
 
 # Boots a Debian cloud kernel (docs/boot-test.md).  Without a usable
 # /dev/kvm it runs the static mvm inside the nested-KVM harness.
 boot-test: $(MVM)
 	@$(MAKE) --no-print-directory STATIC=1 build-static/mvm
 	MVM=$(abspath $(MVM)) STATIC_MVM=$(abspath build-static/mvm) \
-	timeout -k 10 900 prove -v --exec '' tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t tests/boot/gdb-linux.t
+	timeout -k 10 900 prove -v --exec '' tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t tests/boot/gdb-linux.t \
+		tests/boot/hostroot.t
 
 # Without /dev/kvm bench/run.sh measures inside the nested-KVM guest, which
 # needs the static mvm (built here without touching the ./mvm link).

@@ -185,16 +185,17 @@ static int machine_hostroot_initramfs(struct machine *m,
 	 * the test seam MVM_HOSTROOT_TEST_ROOT (a folder copied into the
 	 * initramfs, which stays the root) gives the init a root.
 	 */
-	if (!getenv("MVM_HOSTROOT_TEST_ROOT")) {
-		pr_err("%s: booting on the host's / needs virtio-fs (--share), which this mvm does not have yet: pass -i INITRD or -d DISK",
-		       k->label);
-		return -ENOSYS;
-	}
 	hc->root_tag = HOSTROOT_ROOT_TAG;
 	err = hostroot_initramfs_build(hc, k->data, k->len, k->label, &buf,
 				       &len);
 	if (err)
 		return err;
+	if (!getenv("MVM_HOSTROOT_TEST_ROOT")) {
+		pr_err("%s: booting on the host's / needs virtio-fs (--share), which this mvm does not have yet: pass -i INITRD or -d DISK",
+		       k->label);
+		free(buf);
+		return -ENOSYS;
+	}
 	*initrd = (struct boot_image){ buf, len, "generated initramfs" };
 	return 0;
 }

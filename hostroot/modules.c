@@ -279,6 +279,25 @@ static int modinfo_depends(const char *path, char **out)
 }
 
 static int mod_resolve(const struct hostroot_modtree *t, const char *name,
+		       struct hostroot_modlist *list, unsigned int depth);
+
+/* A dependency of module `want` (file `path`): one the tree lacks is an
+ * error here, where its name is known. */
+static int mod_dep(const struct hostroot_modtree *t, const char *path,
+		   const char *want, const char *dep,
+		   struct hostroot_modlist *list, unsigned int depth)
+{
+	int err = mod_resolve(t, dep, list, depth + 1);
+
+	if (err == -ENOENT) {
+		pr_err("%s: module %s depends on %s, which the tree does not have (run depmod?)",
+		       path, want, dep);
+		return -EINVAL;
+	}
+	return err;
+}
+
+static int mod_resolve(const struct hostroot_modtree *t, const char *name,
 		       struct hostroot_modlist *list, unsigned int depth)
 {
 	char want[NAME_MAX + 1], path[PATH_MAX], rel[PATH_MAX];
@@ -307,7 +326,7 @@ static int mod_resolve(const struct hostroot_modtree *t, const char *name,
 		}
 		for (d = strtok_r(deps, ",", &save); d && !err;
 		     d = strtok_r(NULL, ",", &save))
-			err = mod_resolve(t, d, list, depth + 1);
+			err = mod_dep(t, path, want, d, list, depth);
 	} else {
 		const char *p = line + plen + 1, *end = strchrnul(line, '\n');
 		char dname[NAME_MAX + 1];
@@ -323,15 +342,11 @@ static int mod_resolve(const struct hostroot_modtree *t, const char *name,
 			while (p < end && *p != ' ')
 				p++;
 			if (p > w && mod_name_of(w, (size_t)(p - w), dname))
-				err = mod_resolve(t, dname, list, depth + 1);
+				err = mod_dep(t, path, want, dname, list,
+					      depth);
 		}
 	}
 	free(deps);
-	if (err == -ENOENT) {
-		pr_err("%s: module %s needs a module the tree does not have (run depmod?)",
-		       path, want);
-		return -EINVAL;
-	}
 	if (err)
 		return err;
 	if (!is_file(path)) {

@@ -1,0 +1,65 @@
+#!/bin/sh
+# hostroot-in-guest.sh DIR - the boots of tests/boot/hostroot.t, run where
+# mvm has a /dev/kvm: inside the nested-KVM harness (busybox sh, DIR the
+# payload folder) or here in direct mode.  DIR holds mvm, vmlinuz and
+# mods/ (prepare-hostroot.sh).  Prints "@@check NAME ok|fail [DETAIL]"
+# lines, and "@@done" at the end.
+#
+# The host's / cannot reach the guest yet (virtio-fs, the --share
+# machinery, is another branch), so the root is the generated initramfs
+# itself with a folder added through mvm's test seam
+# MVM_HOSTROOT_TEST_ROOT: busybox as sh and its applets, a 1 MiB random
+# blob, and the folder mvm is started from (the init must enter it).
+set -u
+d=$(cd "$1" && pwd)
+MVM=${MVM:-$d/mvm}
+bb=/bin/busybox	# busybox-static; `command -v` may name the applet
+[ -x "$bb" ] || bb=$(command -v busybox)
+root=$d/troot
+rm -rf "$root" "$d/sub"
+mkdir -p "$root/bin" "$root$d/sub" "$d/sub"
+cp "$bb" "$root/bin/busybox" || echo "@@check setup fail cannot copy $bb"
+for a in sh cat printf test pwd echo ls; do ln -s busybox "$root/bin/$a"; done
+head -c 1048576 /dev/urandom >"$root/blob"
+export MVM_HOSTROOT_TEST_ROOT=$root
+
+check() { # check NAME CONDITION-STATUS [DETAIL]
+	if [ "$2" -eq 0 ]; then echo "@@check $1 ok"; else echo "@@check $1 fail ${3:-}"; fi
+}
+show() { # the first bytes of a file, for a failed check
+	od -c "$1" | head -n 8 | tr '\n' '|'
+}
+
+# ---- boot A: exit status, stdout/stderr byte-exact, modules, cwd, env
+cd "$d/sub"
+MVM_T='hello  world' "$MVM" run -k "$d/vmlinuz" --modules "$d/mods" \
+	--modprobe virtio-rng -- sh -c '
+printf "out 1\n"; pwd; echo "$MVM_T"; cat /blob
+printf "err\r\n\001\n" >&2
+for m in virtio_pci virtio_console virtiofs overlay pvpanic_pci virtio_rng; do
+	test -d /sys/module/$m || { echo "no module $m" >&2; exit 11; }
+done
+exit 7' </dev/null >"$d/a.out" 2>"$d/a.err"
+st=$?
+cd "$d"
+{ printf 'out 1\n%s\nhello  world\n' "$d/sub"; cat "$root/blob"; } >"$d/a.out.want"
+printf 'err\r\n\001\n' >"$d/a.err.want"
+check exit7 $([ $st -eq 7 ]; echo $?) "status $st; stderr: $(show "$d/a.err")"
+cmp -s "$d/a.out" "$d/a.out.want"
+check stdout $? "$(wc -c <"$d/a.out") bytes, want $(wc -c <"$d/a.out.want"); first: $(show "$d/a.out")"
+cmp -s "$d/a.err" "$d/a.err.want"
+check stderr $? "$(wc -c <"$d/a.err") bytes: $(show "$d/a.err")"
+grep -q 'no module' "$d/a.err"
+check modules $([ $? -ne 0 ] && [ $st -ne 11 ]; echo $?) "$(cat "$d/a.err")"
+
+# ---- boot B: --verbose shows the kernel and the init; a missing command
+"$MVM" run -k "$d/vmlinuz" --modules "$d/mods" --verbose -- nosuchcmd \
+	</dev/null >"$d/b.out" 2>"$d/b.err"
+st=$?
+check notfound127 $([ $st -eq 127 ]; echo $?) "status $st"
+grep -q 'mvm: init: nosuchcmd: No such file or directory' "$d/b.err"
+check notfoundmsg $? "$(tail -n 3 "$d/b.err" | tr '\n' '|')"
+grep -q 'Linux version' "$d/b.err" && grep -q 'mvm: init: loading' "$d/b.err"
+check verbose $? "$(head -n 3 "$d/b.err" | tr '\n' '|')"
+check verbose-stdout $([ ! -s "$d/b.out" ]; echo $?) "$(show "$d/b.out")"
+echo "@@done"
