@@ -56,13 +56,16 @@ if [[ ! -f $kdir/hostroot-mods/lib/modules/$KREL/modules.dep ]]; then
 		mkdir -p "$dst/$(dirname "$rel")"
 		cp "$src/$rel" "$dst/$rel"
 		case $rel in
-		*.ko) deps=$(tr '\0' '\n' <"$src/$rel" | sed -n 's/^depends=//p' | head -n 1) ;;
-		*) die "$rel: compressed; this script reads .modinfo of .ko files only" ;;
+		*.ko) cat=cat ;;
+		*.ko.xz) cat="xz -dc" ;;
+		*.ko.zst) cat="zstd -qdc" ;;
+		*.ko.gz) cat="gzip -dc" ;;
 		esac
+		deps=$($cat "$src/$rel" | tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1)
 		for d in ${deps//,/ }; do
 			add_mod "$d"
 			dl+=" $(cd "$dst" && find kernel -regextype posix-extended \
-				-regex ".*/${d//[-_]/[-_]}\.ko" | head -n 1)"
+				-regex ".*/${d//[-_]/[-_]}\.ko(\.xz|\.zst|\.gz)?" | head -n 1)"
 		done
 		dep+=("$rel:$dl")
 	}
