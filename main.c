@@ -32,6 +32,8 @@ static const char run_usage[] =
 "directory and runs COMMAND (or /bin/sh): COMMAND's stdout and stderr are\n"
 "mvm's, kernel messages are hidden (--verbose shows them), and mvm exits\n"
 "with COMMAND's status.\n"
+"Without a terminal, the shell reads mvm's stdin to its end as a script;\n"
+"COMMAND reads /dev/null.\n"
 "\n"
 "  -k, --kernel FILE     bzImage or ELF vmlinux to boot\n"
 "  -i, --initrd FILE     initramfs / initrd image\n"

@@ -13,10 +13,10 @@
  *     cwd=DIR             the host's working directory
  *     arg=WORD            the command's argv, in order; none: /bin/sh
  *     env=NAME=VALUE      the command's environment (the host's)
- *     interactive=1       stdin is a terminal: hvc0 stays a cooked tty
- *     stdin=1             mvm forwards its stdin to hvc0 (a terminal, or
- *                         the shell without a command); else the command
- *                         reads /dev/null
+ *     interactive=1       stdin is a terminal: hvc0 stays a cooked tty,
+ *                         mvm forwards its stdin to it
+ *   /mvm/stdin            without a terminal and without a command: mvm's
+ *                         stdin, read to its end, the shell's input
  *     verbose=1           the init says what it does
  *
  * The command line, argv and environment go in this file, not on the
@@ -221,6 +221,50 @@ static int add_tree(struct cpio *cp, const char *dir)
 	return err ? -EINVAL : 0;
 }
 
+/* The shell's script: mvm's stdin up to its end, as /mvm/stdin. */
+static int add_stdin(const struct hostroot_config *cfg, const char *label,
+		     struct cpio *cp)
+{
+	size_t len = 0, cap = 64 * KiB;
+	uint8_t *buf = malloc(cap), *nb;
+	ssize_t n;
+	int err;
+
+	while (buf) {
+		if (len == cap) {
+			if (cap >= HOSTROOT_STDIN_MAX) {
+				free(buf);
+				pr_err("stdin: more than %llu MiB for the guest's shell: pass a file in a shared folder instead (or give a command after '--')",
+				       HOSTROOT_STDIN_MAX / MiB);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(cfg->stdin_fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			free(buf);
+			pr_errno(-err, "stdin: cannot read the shell's input for %s",
+				 label);
+			return err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (!buf)
+		return -ENOMEM;
+	err = cpio_add_file(cp, "/mvm/stdin", 0600, buf, len);
+	free(buf);
+	return err;
+}
+
 int hostroot_initramfs_build(const struct hostroot_config *cfg,
 			     const uint8_t *kernel, size_t kernel_len,
 			     const char *label, uint8_t **out, size_t *out_len)
@@ -273,8 +317,6 @@ int hostroot_initramfs_build(const struct hostroot_config *cfg,
 		conf_put(&conf, "env", *e);
 	if (cfg->interactive)
 		conf_put(&conf, "interactive", "1");
-	if (hostroot_forwards_stdin(cfg))
-		conf_put(&conf, "stdin", "1");
 	if (cfg->verbose)
 		conf_put(&conf, "verbose", "1");
 	if (fflush(conf.f)) {
@@ -282,6 +324,10 @@ int hostroot_initramfs_build(const struct hostroot_config *cfg,
 		goto out;
 	}
 	cpio_add_file(&cp, "/mvm/config", 0644, conf.buf, conf.len);
+	if (!cfg->interactive && !cfg->argv)
+		err = add_stdin(cfg, label, &cp);
+	if (err)
+		goto out;
 	err = cpio_finish(&cp);
 	if (err)
 		pr_errno(-err, "%s: cannot build the initramfs", label);

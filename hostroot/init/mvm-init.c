@@ -6,9 +6,12 @@
  *  1. mount devtmpfs, proc, sysfs and a tmpfs on /dev /proc /sys /tmp;
  *  2. load the modules /mvm/config lists, in order (finit_module; a
  *     compressed one with MODULE_INIT_COMPRESSED_FILE);
- *  3. open hvc0 (the command's stdin/stdout) and hvc1 (its stderr): raw
- *     ttys, so bytes pass unchanged, unless stdin is a terminal on the
- *     host (then hvc0 is a cooked tty and the shell's controlling one);
+ *  3. open hvc0 (the command's stdout; its stdin when mvm's is a
+ *     terminal) and hvc1 (its stderr): raw ttys, so bytes pass
+ *     unchanged, unless stdin is a terminal on the host (then hvc0 is a
+ *     cooked tty and the shell's controlling one); without a terminal
+ *     the shell reads /mvm/stdin (mvm's stdin, whole), a command
+ *     /dev/null;
  *  4. mount the host's / (virtio-fs, read-only) under a tmpfs overlay at
  *     /mnt/root, further shares at their paths, move /dev /proc /sys /tmp
  *     into it and chroot there;
@@ -313,7 +316,7 @@ static void enter_root(void)
 		fail("cannot enter the new root");
 }
 
-static int run(bool interactive, bool stdin_fwd, int out)
+static int run(bool interactive, int script, int out)
 {
 	static char *argv[MAX_ENTRIES + 1], *envp[MAX_ENTRIES + 1];
 	static char sh[] = "/bin/sh";
@@ -337,10 +340,10 @@ static int run(bool interactive, bool stdin_fwd, int out)
 	if (pid < 0)
 		fail("fork failed");
 	if (pid == 0) {
-		/* Input is forwarded to hvc0 when stdin is a terminal or
-		 * feeds the shell; a command gets /dev/null otherwise (a
-		 * raw tty cannot carry the host's end of file). */
-		int in = stdin_fwd ? out : open("/dev/null", O_RDONLY);
+		/* hvc0 when mvm's stdin is a terminal; else the shell's
+		 * script (/mvm/stdin), a command /dev/null. */
+		int in = interactive ? out : script >= 0 ? script :
+			 open("/dev/null", O_RDONLY);
 
 		setsid();
 		if (interactive)
@@ -377,7 +380,7 @@ int main(void)
 {
 	bool interactive;
 	const char *root;
-	int status;
+	int status, script;
 
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	if (fcntl(0, F_GETFD) < 0) {	/* no /dev/console in the archive */
@@ -396,6 +399,8 @@ int main(void)
 		fail("cannot read " CONFIG_PATH);
 	verbose = conf_get("verbose") != NULL;
 	interactive = conf_get("interactive") != NULL;
+	/* Opened before the root changes: it lives in the initramfs. */
+	script = open("/mvm/stdin", O_RDONLY | O_CLOEXEC);
 	load_modules();
 	setup_consoles(interactive);
 	root = conf_get("root");
@@ -404,7 +409,7 @@ int main(void)
 		mount_shares();
 		enter_root();
 	}
-	status = run(interactive, conf_get("stdin") != NULL, out_fd);
+	status = run(interactive, script, out_fd);
 	if (verbose)
 		msg("command ended with status %d", status);
 	finish(status);

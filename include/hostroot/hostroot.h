@@ -29,6 +29,7 @@
 #define HOSTROOT_MAX_MODPROBE	16
 #define HOSTROOT_MAX_MOUNTS	8
 #define HOSTROOT_KVER_MAX	64	/* utsname release is 65 with its NUL */
+#define HOSTROOT_STDIN_MAX	(64ULL << 20)	/* a shell script piped in */
 
 /* What /mvm/config carries beside the modules (see mvm-init.c). */
 struct hostroot_mount {
@@ -49,6 +50,8 @@ struct hostroot_config {
 	struct hostroot_mount mounts[HOSTROOT_MAX_MOUNTS];
 	unsigned int nr_mounts;
 	bool interactive;		/* stdin is a terminal */
+	int stdin_fd;			/* the script for a shell without a
+					 * terminal, read to its end (0) */
 	bool verbose;			/* --verbose: kernel log, init's steps */
 };
 
@@ -62,12 +65,17 @@ struct hostroot_config {
  */
 int hostroot_kernel_version(const uint8_t *img, size_t len, char *ver);
 
-/* mvm's stdin goes to hvc0 when it is a terminal or feeds the shell; a
- * command (-- CMD) without a terminal reads /dev/null instead: a raw tty
- * cannot carry the end of the host's input. */
+/*
+ * mvm's stdin goes to hvc0 only when it is a terminal.  Without one, the
+ * shell (no command) reads mvm's stdin, read to its end before the boot
+ * and carried in the initramfs (/mvm/stdin): its end of file arrives, and
+ * no byte can be lost to a console the guest has not opened yet.  A
+ * command (-- CMD) without a terminal reads /dev/null (mvm does not wait
+ * for the end of an input nobody may close).
+ */
 static inline bool hostroot_forwards_stdin(const struct hostroot_config *c)
 {
-	return c->interactive || !c->argv;
+	return c->interactive;
 }
 
 /* ---- modules (hostroot/modules.c) ---- */

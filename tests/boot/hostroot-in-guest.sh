@@ -2,7 +2,7 @@
 # hostroot-in-guest.sh DIR - the boots of tests/boot/hostroot.t, run where
 # mvm has a /dev/kvm: inside the nested-KVM harness (busybox sh, DIR the
 # payload folder) or here in direct mode.  DIR holds mvm, vmlinuz and
-# mods/ (prepare-hostroot.sh).  Prints "@@check NAME ok|fail [DETAIL]"
+# mods/ (tests/boot/prepare.sh OUTDIR hostroot).  Prints "@@check NAME ok|fail [DETAIL]"
 # lines, and "@@done" at the end.
 #
 # The host's / cannot reach the guest yet (virtio-fs, the --share
@@ -13,6 +13,7 @@
 set -u
 d=$(cd "$1" && pwd)
 MVM=${MVM:-$d/mvm}
+lim=${MVM_HOSTROOT_LIMIT:-90}	# seconds per boot (TCG: ~15-25)
 bb=/bin/busybox	# busybox-static; `command -v` may name the applet
 [ -x "$bb" ] || bb=$(command -v busybox)
 root=$d/troot
@@ -30,13 +31,22 @@ show() { # the first bytes of a file, for a failed check
 	od -c "$1" | head -n 8 | tr '\n' '|'
 }
 
+# The wanted modules the tree has as modules (built-in ones need not
+# show in /sys/module): their names in modules.dep, '-' as '_'.
+mods=
+for m in virtio_pci virtio_console virtiofs overlay pvpanic_pci virtio_rng; do
+	grep -q "/$(echo $m | sed 's/_/[-_]/g')\.ko[.a-z]*:" "$d"/mods/lib/modules/*/modules.dep &&
+		mods="$mods $m"
+done
+echo "@@modules$mods"
+
 # ---- boot A: exit status, stdout/stderr byte-exact, modules, cwd, env
 cd "$d/sub"
-MVM_T='hello  world' "$MVM" run -k "$d/vmlinuz" --modules "$d/mods" \
+MVM_MODS=$mods MVM_T='hello  world' timeout "$lim" "$MVM" run -k "$d/vmlinuz" --modules "$d/mods" \
 	--modprobe virtio-rng -- sh -c '
 printf "out 1\n"; pwd; echo "$MVM_T"; cat /blob
 printf "err\r\n\001\n" >&2
-for m in virtio_pci virtio_console virtiofs overlay pvpanic_pci virtio_rng; do
+for m in $MVM_MODS; do
 	test -d /sys/module/$m || { echo "no module $m" >&2; exit 11; }
 done
 exit 7' </dev/null >"$d/a.out" 2>"$d/a.err"
@@ -53,7 +63,7 @@ grep -q 'no module' "$d/a.err"
 check modules $([ $? -ne 0 ] && [ $st -ne 11 ]; echo $?) "$(cat "$d/a.err")"
 
 # ---- boot B: --verbose shows the kernel and the init; a missing command
-"$MVM" run -k "$d/vmlinuz" --modules "$d/mods" --verbose -- nosuchcmd \
+timeout "$lim" "$MVM" run -k "$d/vmlinuz" --modules "$d/mods" --verbose -- nosuchcmd \
 	</dev/null >"$d/b.out" 2>"$d/b.err"
 st=$?
 check notfound127 $([ $st -eq 127 ]; echo $?) "status $st"
@@ -62,4 +72,11 @@ check notfoundmsg $? "$(tail -n 3 "$d/b.err" | tr '\n' '|')"
 grep -q 'Linux version' "$d/b.err" && grep -q 'mvm: init: loading' "$d/b.err"
 check verbose $? "$(head -n 3 "$d/b.err" | tr '\n' '|')"
 check verbose-stdout $([ ! -s "$d/b.out" ]; echo $?) "$(show "$d/b.out")"
+# ---- boot C: no command, stdin a pipe: the shell reads it from hvc0
+printf 'echo piped-$((6 * 7))\nexit 3\n' |
+	timeout "$lim" "$MVM" run -k "$d/vmlinuz" --modules "$d/mods" >"$d/c.out" 2>"$d/c.err"
+st=$?
+check shell-status $([ $st -eq 3 ]; echo $?) "status $st; stderr: $(show "$d/c.err")"
+printf 'piped-42\n' | cmp -s - "$d/c.out"
+check shell-stdout $? "$(show "$d/c.out")"
 echo "@@done"

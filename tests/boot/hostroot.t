@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Host-root mode on the Debian cloud kernel: `mvm run -k vmlinuz --modules
-# TREE -- CMD` with mvm's generated initramfs and init (hostroot/).  Two
+# TREE -- CMD` with mvm's generated initramfs and init (hostroot/).  Three
 # boots (tests/boot/hostroot-in-guest.sh), inside the nested-KVM harness
 # without /dev/kvm (one L1 boot), directly with it:
 #   A: sh -c '...; exit 7' ends mvm with 7; stdout (text, the cwd, an
@@ -9,6 +9,8 @@
 #      virtiofs, overlay, pvpanic_pci, --modprobe virtio-rng) are loaded
 #   B: --verbose shows the kernel log and the init's steps on stderr; a
 #      command that does not exist ends mvm with 127 and says so
+#   C: no command, a script piped in: /bin/sh reads it from hvc0 and its
+#      exit status ends mvm
 # The host's / over virtio-fs is not here yet (the --share branch): the
 # root is the initramfs plus a folder (mvm's test seam).
 #
@@ -25,8 +27,11 @@ NAMES=(
 	"...and the init names it on stderr"
 	"--verbose: kernel log and the init's steps on stderr"
 	"--verbose: stdout stays the command's (empty)"
+	"no command, piped stdin: the shell runs it and its exit ends mvm (3)"
+	"...its stdout exactly the command's output (no echo)"
 )
-CHECKS=(exit7 stdout stderr modules notfound127 notfoundmsg verbose verbose-stdout)
+CHECKS=(exit7 stdout stderr modules notfound127 notfoundmsg verbose verbose-stdout
+	shell-status shell-stdout)
 plan ${#NAMES[@]}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -40,12 +45,12 @@ if [ "$mode" = nested ]; then
 	[ -x "$static_mvm" ] || all_skip "$why, and no $static_mvm (make STATIC=1 tests)"
 fi
 mkdir -p "$work/bt"
-if ! "$here/prepare-hostroot.sh" "$work/bt" >"$work/vars" 2>"$work/prep.err"; then
+if ! "$here/prepare.sh" "$work/bt" hostroot >"$work/vars" 2>"$work/prep.err"; then
 	all_skip "$(tail -n 1 "$work/prep.err")"
 fi
 eval "$(cat "$work/vars")"
 echo "# kernel $KPKG $KVER ($KREL), $why"
-rm -f "$work/bt/initramfs.cpio.gz"	# prepare.sh's, not used here
+rm -f "$work/bt/initramfs.cpio.gz"	# mvm makes its own
 cp "$here/hostroot-in-guest.sh" "$work/bt/"
 t0=$(date +%s.%N)
 if [ "$mode" = direct ]; then
@@ -59,6 +64,7 @@ else
 fi
 echo "# ran in $(elapsed "$t0") s ($mode)"
 tr -d '\r' <"$work/out" >"$work/out.txt"
+sed -n 's/^@@modules/# modules the tree has as modules:/p' "$work/out.txt"
 for i in "${!CHECKS[@]}"; do
 	line=$(grep "^@@check ${CHECKS[$i]} " "$work/out.txt" | tail -n 1)
 	case $line in

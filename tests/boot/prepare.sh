@@ -2,7 +2,7 @@
 # prepare.sh - get what the boot test boots: the newest Debian cloud kernel
 # and an initramfs of busybox-static plus tests/boot/init.
 #
-# Usage: tests/boot/prepare.sh OUTDIR [virtio]
+# Usage: tests/boot/prepare.sh OUTDIR [virtio|hostroot]
 #
 # Writes OUTDIR/vmlinuz and OUTDIR/initramfs.cpio.gz and prints, on stdout,
 # shell assignments the caller can eval:
@@ -30,6 +30,10 @@
 #   VMODS="virtio_ring virtio ..." (the load order)
 # is printed.
 #
+# With "hostroot" (tests/boot/hostroot.t) OUTDIR/mods/ is also a small
+# installed modules tree of the same package (hostroot-modules.sh),
+# cached as <cache dir>/hostroot-mods/.
+#
 # Environment:
 #   MVM_BOOT_KERNEL_PKG   kernel package to use instead of resolving the newest
 #   MVM_BOOT_FETCH_TIMEOUT seconds for one apt-get download (default 180)
@@ -41,8 +45,10 @@ log() { echo "prepare: $*" >&2; }
 
 out=${1:?usage: prepare.sh OUTDIR [virtio]}
 flavour=${2:-plain}
-[[ $flavour == plain || $flavour == virtio ]] || die "usage: prepare.sh OUTDIR [virtio]"
+[[ $flavour == plain || $flavour == virtio || $flavour == hostroot ]] ||
+	die "usage: prepare.sh OUTDIR [virtio|hostroot]"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/hostroot-modules.sh"
 mkdir -p "$out"
 cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}
 bcache=$cache/boot-test
@@ -148,15 +154,18 @@ if [[ -n $kver ]]; then
 				die "$kpkg: cannot extract boot/vmlinuz-*"
 			mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz"
 			cache_modules "$tmp" "$tmp/virtio-modules"	# cheap now, saves a download later
+			cache_hostroot_modules "$tmp" "$tmp/hostroot-mods"
 		fi
 		rm -rf "$kdir"
 		mkdir -p "$kdir"
 		mv "$tmp/vmlinuz" "$kdir/vmlinuz"
 		[[ ! -d $tmp/virtio-modules ]] || mv "$tmp/virtio-modules" "$kdir/virtio-modules"
+		[[ ! -d $tmp/hostroot-mods ]] || mv "$tmp/hostroot-mods" "$kdir/hostroot-mods"
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
-	if [[ $flavour == virtio && ! -f $kdir/virtio-modules/order ]]; then
+	if [[ $flavour == virtio && ! -f $kdir/virtio-modules/order ]] ||
+	   [[ $flavour == hostroot && ! -d $kdir/hostroot-mods ]]; then
 		# Cached before the modules were kept (or from tests/nested's copy).
 		tmp=$(mktemp -d "$bcache/.fetch.XXXXXX")
 		trap 'rm -rf "$tmp"' EXIT
@@ -164,6 +173,7 @@ if [[ -n $kver ]]; then
 		dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" --wildcards './lib/modules/*' ||
 			die "$kpkg: cannot extract lib/modules"
 		cache_modules "$tmp" "$kdir/virtio-modules"
+		cache_hostroot_modules "$tmp" "$kdir/hostroot-mods"
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
@@ -183,6 +193,12 @@ krel=${krel%-unsigned}
 cp "$kdir/vmlinuz" "$out/vmlinuz"
 [[ $flavour != virtio || -f $kdir/virtio-modules/order ]] ||
 	die "no virtio modules cached in $kdir and apt-cache knows no kernel package to fetch them from"
+[[ $flavour != hostroot || -d $kdir/hostroot-mods ]] ||
+	die "no modules tree cached in $kdir and apt-cache knows no kernel package to fetch it from"
+if [[ $flavour == hostroot ]]; then
+	rm -rf "$out/mods"
+	cp -r "$kdir/hostroot-mods" "$out/mods"
+fi
 
 # ------------------------------------------------------------------ busybox
 # The initramfs has no libc, so busybox must be the static build.
