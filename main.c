@@ -164,7 +164,11 @@ static int run_check_hostroot(struct machine_config *cfg)
 		       opt);
 	return -1;
 out:
-	hc->interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	/* A terminal on stdin: a cooked hvc0 (so "\n" is "\r\n" on its
+	 * output); a command whose stdout is not a terminal runs without
+	 * one, so its output stays byte-exact. */
+	hc->interactive = isatty(STDIN_FILENO) &&
+			  (isatty(STDOUT_FILENO) || !hc->argv);
 	return 0;
 }
 

@@ -79,4 +79,18 @@ st=$?
 check shell-status $([ $st -eq 3 ]; echo $?) "status $st; stderr: $(show "$d/c.err")"
 printf 'piped-42\n' | cmp -s - "$d/c.out"
 check shell-stdout $? "$(show "$d/c.out")"
+# ---- boot D: at a terminal (ptyrun, a pty): an interactive shell with
+# job control; typed after its prompt (the guest's console drops bytes
+# that come before it is set up)
+if [ -x "$d/ptyrun" ]; then
+	"$d/ptyrun" '# ' 'echo mvm-$((6 * 7)); tty
+exit 5
+' "$lim" -- "$MVM" run -k "$d/vmlinuz" --modules "$d/mods" >"$d/d.out" 2>&1
+	st=$?
+	check tty-status $([ $st -eq 5 ]; echo $?) "status $st; output: $(tail -c 300 "$d/d.out" | od -c | head -n 6 | tr '\n' '|')"
+	grep -q 'mvm-42' "$d/d.out" && grep -q '^/dev/hvc0' "$d/d.out"
+	check tty-output $? "$(tail -c 300 "$d/d.out" | tr '\n' '|')"
+	! grep -q 'job control turned off' "$d/d.out"
+	check tty-jobctl $? "$(grep 'job control' "$d/d.out")"
+fi
 echo "@@done"

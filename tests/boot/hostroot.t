@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Host-root mode on the Debian cloud kernel: `mvm run -k vmlinuz --modules
-# TREE -- CMD` with mvm's generated initramfs and init (hostroot/).  Three
+# TREE -- CMD` with mvm's generated initramfs and init (hostroot/).  Four
 # boots (tests/boot/hostroot-in-guest.sh), inside the nested-KVM harness
 # without /dev/kvm (one L1 boot), directly with it:
 #   A: sh -c '...; exit 7' ends mvm with 7; stdout (text, the cwd, an
@@ -9,8 +9,10 @@
 #      virtiofs, overlay, pvpanic_pci, --modprobe virtio-rng) are loaded
 #   B: --verbose shows the kernel log and the init's steps on stderr; a
 #      command that does not exist ends mvm with 127 and says so
-#   C: no command, a script piped in: /bin/sh reads it from hvc0 and its
-#      exit status ends mvm
+#   C: no command, a script piped in: /bin/sh reads it (mvm carries it in
+#      the initramfs) and its exit status ends mvm
+#   D: at a terminal (tests/boot/ptyrun.c, built static here): an
+#      interactive shell on hvc0 with job control, typed input, exit 5
 # The host's / over virtio-fs is not here yet (the --share branch): the
 # root is the initramfs plus a folder (mvm's test seam).
 #
@@ -29,9 +31,12 @@ NAMES=(
 	"--verbose: stdout stays the command's (empty)"
 	"no command, piped stdin: the shell runs it and its exit ends mvm (3)"
 	"...its stdout exactly the command's output (no echo)"
+	"at a terminal: the shell is interactive, exit 5 ends mvm with 5"
+	"...what is typed runs on hvc0 (output seen)"
+	"...with job control (hvc0 is its controlling terminal)"
 )
 CHECKS=(exit7 stdout stderr modules notfound127 notfoundmsg verbose verbose-stdout
-	shell-status shell-stdout)
+	shell-status shell-stdout tty-status tty-output tty-jobctl)
 plan ${#NAMES[@]}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -52,6 +57,8 @@ eval "$(cat "$work/vars")"
 echo "# kernel $KPKG $KVER ($KREL), $why"
 rm -f "$work/bt/initramfs.cpio.gz"	# mvm makes its own
 cp "$here/hostroot-in-guest.sh" "$work/bt/"
+${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -static -o "$work/bt/ptyrun" "$here/ptyrun.c" 2>"$work/cc.err" ||
+	echo "# cannot build ptyrun (static): $(tail -n 1 "$work/cc.err"); its points fail"
 t0=$(date +%s.%N)
 if [ "$mode" = direct ]; then
 	MVM=$MVM timeout -k 5 300 sh "$work/bt/hostroot-in-guest.sh" "$work/bt" \
