@@ -14,7 +14,7 @@
  * HOSTROOT_ROOT_TAG (read-only, under a tmpfs overlay).  The share itself
  * is made by the --share machinery; this side only names the tag in
  * /mvm/config (struct hostroot_config.root_tag) and lists any further
- * shares to mount at their host paths (hostroot_add_mount()).
+ * shares to mount at their host paths (struct hostroot_config.mounts).
  */
 #ifndef MVM_HOSTROOT_H
 #define MVM_HOSTROOT_H

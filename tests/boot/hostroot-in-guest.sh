@@ -83,14 +83,19 @@ check shell-stdout $? "$(show "$d/c.out")"
 # job control; typed after its prompt (the guest's console drops bytes
 # that come before it is set up)
 if [ -x "$d/ptyrun" ]; then
+	if [ ! -e /dev/pts/ptmx ]; then	# the harness's guest mounts no devpts
+		mkdir -p /dev/pts
+		mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+	fi
 	"$d/ptyrun" '# ' 'echo mvm-$((6 * 7)); tty
 exit 5
 ' "$lim" -- "$MVM" run -k "$d/vmlinuz" --modules "$d/mods" >"$d/d.out" 2>&1
 	st=$?
 	check tty-status $([ $st -eq 5 ]; echo $?) "status $st; output: $(tail -c 300 "$d/d.out" | od -c | head -n 6 | tr '\n' '|')"
 	grep -q 'mvm-42' "$d/d.out" && grep -q '^/dev/hvc0' "$d/d.out"
-	check tty-output $? "$(tail -c 300 "$d/d.out" | tr '\n' '|')"
-	! grep -q 'job control turned off' "$d/d.out"
+	seen=$?
+	check tty-output $seen "$(tail -c 300 "$d/d.out" | tr '\n' '|')"
+	[ $seen -eq 0 ] && ! grep -q 'job control turned off' "$d/d.out"
 	check tty-jobctl $? "$(grep 'job control' "$d/d.out")"
 fi
 echo "@@done"
