@@ -12,21 +12,10 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/sh.h"
 #include "hostroot/cpio.h"
 
 static char tmp[] = "/tmp/mvm-cpio-XXXXXX";
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -106,7 +95,7 @@ int main(void)
 		fclose(f);
 	cpio_free(&c);
 
-	is_int(sh("cd %s && cpio -t --quiet <a.cpio >list 2>err", tmp), 0,
+	is_int(test_sh("cd %s && cpio -t --quiet <a.cpio >list 2>err", tmp), 0,
 	       "cpio -t reads it without complaint");
 	s = slurp(strcat(strcpy(path, tmp), "/list"), &len);
 	is_str(s, "dev\nlib\nlib/modules\ninit\nlib/modules/00-odd-name.ko\n"
@@ -116,7 +105,7 @@ int main(void)
 	is_int(s ? len : 1, 0, "cpio -t printed nothing on stderr");
 	free(s);
 
-	is_int(sh("mkdir %s/x && cd %s/x && cpio -i -d --quiet --no-absolute-filenames <../a.cpio 2>../err",
+	is_int(test_sh("mkdir %s/x && cd %s/x && cpio -i -d --quiet --no-absolute-filenames <../a.cpio 2>../err",
 		  tmp, tmp), 0, "cpio -i unpacks it");
 	s = slurp(strcat(strcpy(path, tmp), "/x/lib/modules/00-odd-name.ko"),
 		  &len);
@@ -149,6 +138,6 @@ int main(void)
 	is_int(c.len, 0, "...and stays empty");
 	cpio_free(&c);
 
-	sh("rm -rf %s", tmp);
+	test_sh("rm -rf %s", tmp);
 	return tap_done();
 }

@@ -13,24 +13,13 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/sh.h"
 #include "lib/capture.h"
 #include "lib/fake_bzimage.h"
 #include "core/util.h"
 #include "hostroot/hostroot.h"
 
 static char tmp[] = "/tmp/mvm-initramfs-XXXXXX";
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static char *slurp(const char *rel, size_t *len)
 {
@@ -78,7 +67,7 @@ static void unpack(const uint8_t *buf, size_t len, const char *dir)
 		fwrite(buf, 1, len, f);
 		fclose(f);
 	}
-	ok(!sh("mkdir -p %s/%s && cd %s/%s && cpio -i -d --quiet <../%s.cpio",
+	ok(!test_sh("mkdir -p %s/%s && cd %s/%s && cpio -i -d --quiet <../%s.cpio",
 	       tmp, dir, tmp, dir, dir), "%s: GNU cpio unpacks it", dir);
 }
 
@@ -111,7 +100,7 @@ int main(void)
 		 "printf 'kernel/fs/overlayfs/overlay.ko\\n' >modules.builtin && "
 		 "printf V >kernel/virtio.ko && printf P >kernel/virtio_pci.ko && printf X >kernel/my-drv.ko.xz",
 		 tmp, tmp);
-	ok(!sh("%s", dir), "fake modules tree");
+	ok(!test_sh("%s", dir), "fake modules tree");
 	snprintf(dir, sizeof(dir), "%s/m", tmp);
 	hc.modules_dir = dir;
 	hc.modprobe[hc.nr_modprobe++] = "my_drv";
@@ -206,6 +195,6 @@ int main(void)
 	   "no release but modules asked for: one line");
 
 	free(img);
-	sh("rm -rf %s", tmp);
+	test_sh("rm -rf %s", tmp);
 	return tap_done();
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "lib/sh.h"
 #include "lib/capture.h"
 #include "lib/fake_bzimage.h"
 #include "core/util.h"
@@ -237,12 +238,7 @@ int main(void)
 	test_installed();
 	test_bad_trees();
 	test_build_tree();
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
-		if (system(cmd))
-			tap_diag("cannot remove %s", tmp);
-	}
+	if (test_sh("rm -rf %s", tmp))
+		tap_diag("cannot remove %s", tmp);
 	return tap_done();
 }
