@@ -26,8 +26,9 @@ endif
 
 # The VMM proper, as a library so tests can build VMs in-process.
 LIB_SRCS := machine.c $(wildcard core/*.c debug/*.c x86/*.c hw/*.c pci/*.c virtio/*.c \
-		      block/*.c vfio/*.c vfio/host/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_guest.o
+		      block/*.c vfio/*.c vfio/host/*.c hostroot/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_guest.o \
+	    $(BUILD)/hostroot_init.o
 LIB	 := $(BUILD)/libmvm.a
 MVM	 := $(BUILD)/mvm
 
@@ -50,6 +51,19 @@ include guest/guest.mk
 $(BUILD)/embedded_guest.o: guest/embedded_guest.S $(GUEST_OUT)/embedded.bzImage
 	@mkdir -p $(dir $@)
 	$(CC) -c -DEMBEDDED_GUEST=\"$(GUEST_OUT)/embedded.bzImage\" -o $@ $<
+
+# mvm's init for host-root mode (hostroot/init/mvm-init.c): a static
+# executable for the guest, built once without sanitizers like the guests,
+# and linked into the binary as the embedded guest is.
+HOSTROOT_INIT := $(GUEST_OUT)/mvm-init
+
+$(HOSTROOT_INIT): hostroot/init/mvm-init.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Os -s $(WARN) -D_GNU_SOURCE -static -o $@ $<
+
+$(BUILD)/hostroot_init.o: hostroot/init_blob.S $(HOSTROOT_INIT)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DHOSTROOT_INIT=\"$(HOSTROOT_INIT)\" -o $@ $<
 
 $(MVM): $(BUILD)/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -83,14 +97,16 @@ check: tests static-tests
 	prove --exec '' $(TEST_BINS) $(wildcard tests/cli/*.t tests/kvm/*.t) \
 		tests/nested/harness-args.t tests/nested/guest-tests.t tests/nested/gdb-session.t \
 		tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t \
-		tests/boot/boot-share.t tests/boot/gdb-linux.t tests/boot/boot-panic.t
+		tests/boot/boot-share.t tests/boot/gdb-linux.t tests/boot/boot-panic.t \
+		tests/boot/hostroot.t
 
 # Boots a Debian cloud kernel (docs/boot-test.md).  Without a usable
 # /dev/kvm it runs the static mvm inside the nested-KVM harness.
 boot-test: $(MVM)
 	@$(MAKE) --no-print-directory STATIC=1 build-static/mvm
 	MVM=$(abspath $(MVM)) STATIC_MVM=$(abspath build-static/mvm) \
-	timeout -k 10 1000 prove -v --exec '' tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t tests/boot/boot-share.t tests/boot/gdb-linux.t tests/boot/boot-panic.t
+	timeout -k 10 1300 prove -v --exec '' tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t tests/boot/boot-share.t tests/boot/gdb-linux.t tests/boot/boot-panic.t \
+		tests/boot/hostroot.t
 
 # Without /dev/kvm bench/run.sh measures inside the nested-KVM guest, which
 # needs the static mvm (built here without touching the ./mvm link).

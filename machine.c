@@ -25,6 +25,7 @@
 #include "core/vcpu.h"
 #include "debug/gdbstub.h"
 #include "guest/embedded_guest.h"
+#include "hostroot/hostroot.h"
 #include "hw/absent_ports.h"
 #include "hw/acpi_pm.h"
 #include "hw/debug_exit.h"
@@ -71,6 +72,9 @@ struct machine_pending {
 	struct virtiofsd fsd[VM_MAX_SHARES];
 	struct vhost_user fsd_vu[VM_MAX_SHARES];
 	unsigned int nr_fsd;
+	/* Host-root mode: the kernel file, read once to learn its release. */
+	uint8_t *kernel;
+	size_t kernel_len;
 };
 
 void machine_config_init(struct machine_config *cfg)
@@ -81,6 +85,7 @@ void machine_config_init(struct machine_config *cfg)
 	cfg->name = "mvm";
 	cfg->console_in_fd = STDIN_FILENO;
 	cfg->console_out_fd = STDOUT_FILENO;
+	cfg->console_err_fd = STDERR_FILENO;
 }
 
 static int machine_add_dev(struct machine *m,
@@ -160,18 +165,109 @@ static int build_cmdline(const struct machine_config *cfg, char **out)
 {
 	const char *p = cfg->params ? cfg->params : "";
 	const char *compat = cfg->pvm_compat ? PVM_COMPAT_CMDLINE : "";
-	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(compat) + 1 +
-		     strlen(p) + 1;
+	const char *hr = cfg->hostroot ? hostroot_cmdline(&cfg->hostroot_cfg)
+				       : "";
+	size_t len = strlen(VM_DEFAULT_CMDLINE) + 1 + strlen(hr) + 1 +
+		     strlen(compat) + 1 + strlen(p) + 1;
 
 	*out = malloc(len);
 	if (!*out)
 		return -ENOMEM;
 	/* The user's -p last: Linux lets a later option win. */
-	snprintf(*out, len, "%s%s%s%s%s", VM_DEFAULT_CMDLINE,
-		 *compat ? " " : "", compat, *p ? " " : "", p);
+	snprintf(*out, len, "%s%s%s%s%s%s%s", VM_DEFAULT_CMDLINE,
+		 *hr ? " " : "", hr, *compat ? " " : "", compat,
+		 *p ? " " : "", p);
 	if (*compat && cfg->kernel)
 		pr_info("--pvm-compat: appending '%s' to the kernel command line",
 			compat);
+	return 0;
+}
+
+/*
+ * Host-root mode: mvm's own initramfs (hostroot/).  A kernel without a
+ * Linux version (mkbzimage's test guests) boots as before unless the mode
+ * was asked for by name (a command, --modules, --modprobe).
+ */
+static int machine_hostroot_initramfs(struct machine *m,
+				      const struct boot_image *k,
+				      struct boot_image *initrd)
+{
+	struct hostroot_config *hc = &m->cfg.hostroot_cfg;
+	uint8_t *buf;
+	size_t len;
+	int err;
+
+	/* The host's / is the share machine_plan_hostroot() added (the test
+	 * seam MVM_HOSTROOT_TEST_ROOT: a folder copied into the initramfs,
+	 * which then stays the root). */
+	hc->root_tag = HOSTROOT_ROOT_TAG;
+	err = hostroot_initramfs_build(hc, k->data, k->len, k->label, &buf,
+				       &len);
+	if (err)
+		return err;
+	*initrd = (struct boot_image){ buf, len, "generated initramfs" };
+	return 0;
+}
+
+/*
+ * Host-root mode is decided before guest RAM is allocated: the host's /
+ * is a virtio-fs share (shared RAM, a virtiofsd), read-only, with the
+ * guest's writes going to a tmpfs overlay; every --share is mounted at
+ * its host path over it.  A kernel without a Linux release (mkbzimage's
+ * test guests) boots as before unless the mode was asked for by name (a
+ * command, --modules, --modprobe).
+ */
+static int machine_plan_hostroot(struct machine *m)
+{
+	struct machine_config *cfg = &m->cfg;
+	struct hostroot_config *hc = &cfg->hostroot_cfg;
+	struct machine_pending *p = m->pending;
+	struct virtio_fs_spec *root;
+	char kver[HOSTROOT_KVER_MAX];
+	unsigned int i;
+	int err;
+
+	if (!cfg->hostroot || cfg->initrd || !cfg->kernel)
+		return 0;
+	err = read_file(cfg->kernel, &p->kernel, &p->kernel_len);
+	if (err) {
+		pr_errno(-err, "%s: cannot read kernel", cfg->kernel);
+		return err;
+	}
+	if (hostroot_kernel_version(p->kernel, p->kernel_len, kver)) {
+		if (!hc->argv && !hc->modules_dir && !hc->nr_modprobe) {
+			cfg->hostroot = false;
+			return 0;
+		}
+		pr_err("%s: not a Linux kernel (no release in its header): mvm's init needs one; pass -i INITRD to boot it with your own",
+		       cfg->kernel);
+		return -EINVAL;
+	}
+	if (getenv("MVM_HOSTROOT_TEST_ROOT"))
+		return 0;
+	if (cfg->nr_shares >= VM_MAX_SHARES ||
+	    cfg->nr_shares >= HOSTROOT_MAX_MOUNTS) {
+		pr_err("--share: at most %d shares in host-root mode (the host's / takes one)",
+		       VM_MAX_SHARES - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nr_shares; i++) {
+		const struct virtio_fs_spec *s = &cfg->shares[i];
+
+		if (!strcmp(s->tag, HOSTROOT_ROOT_TAG)) {
+			pr_err("--share %s: tag '%s' is the host's / in host-root mode (give the share another tag=NAME)",
+			       s->dir, s->tag);
+			return -EINVAL;
+		}
+		hc->mounts[hc->nr_mounts++] = (struct hostroot_mount){
+			.tag = s->tag, .path = s->dir, .ro = s->ro,
+		};
+	}
+	root = &cfg->shares[cfg->nr_shares++];
+	memset(root, 0, sizeof(*root));
+	strcpy(root->dir, "/");
+	strcpy(root->tag, HOSTROOT_ROOT_TAG);
+	root->ro = true;
 	return 0;
 }
 
@@ -187,7 +283,11 @@ static int machine_load_kernel(struct machine *m)
 	char *cmdline = NULL;
 	int err;
 
-	if (cfg->kernel) {
+	if (m->pending->kernel) {		/* read by machine_plan_hostroot() */
+		bc.kernel = (struct boot_image){
+			m->pending->kernel, m->pending->kernel_len, cfg->kernel,
+		};
+	} else if (cfg->kernel) {
 		err = read_file(cfg->kernel, &kbuf, &klen);
 		if (err) {
 			pr_errno(-err, "%s: cannot read kernel", cfg->kernel);
@@ -206,7 +306,12 @@ static int machine_load_kernel(struct machine *m)
 			"embedded guest",
 		};
 	}
-	if (cfg->initrd) {
+	if (cfg->hostroot && !cfg->initrd) {
+		err = machine_hostroot_initramfs(m, &bc.kernel, &bc.initrd);
+		ibuf = (uint8_t *)bc.initrd.data;
+		if (err)
+			goto out;
+	} else if (cfg->initrd) {
 		err = read_file(cfg->initrd, &ibuf, &ilen);
 		if (err) {
 			pr_errno(-err, "%s: cannot read initrd", cfg->initrd);
@@ -228,6 +333,8 @@ out:
 	free(kbuf);
 	free(ibuf);
 	free(cmdline);
+	free(m->pending->kernel);	/* machine_plan_hostroot()'s copy */
+	m->pending->kernel = NULL;
 	return err;
 }
 
@@ -293,10 +400,19 @@ static int machine_start_virtiofsds(struct machine *m)
 	char bin[4096];
 	int err;
 
-	if (m->cfg.nr_shares &&
-	    virtiofsd_find(m->cfg.virtiofsd, m->cfg.shares[0].dir, bin,
-			   sizeof(bin)))
-		return -ENOENT;
+	if (m->cfg.nr_shares) {
+		char what[PATH_MAX + 16];
+
+		/* The first share names the need: the user's, or the host's /. */
+		if (m->cfg.hostroot && m->cfg.nr_shares == 1)
+			snprintf(what, sizeof(what),
+				 "host-root mode (the host's / over virtio-fs; or pass -i INITRD)");
+		else
+			snprintf(what, sizeof(what), "--share '%s'",
+				 m->cfg.shares[0].dir);
+		if (virtiofsd_find(m->cfg.virtiofsd, what, bin, sizeof(bin)))
+			return -ENOENT;
+	}
 	while (p->nr_fsd < m->cfg.nr_shares && p->nr_fsd < VM_MAX_SHARES) {
 		err = virtiofsd_start(&p->fsd[p->nr_fsd], bin,
 				      &m->cfg.shares[p->nr_fsd],
@@ -336,9 +452,11 @@ static int machine_add_legacy(struct machine *m)
 	struct vm *vm = &m->vm;
 	int err;
 
+	/* Host-root mode: the kernel's log goes with the command's stderr. */
 	m->serial = serial_create(&vm->pio, SERIAL0_PORT,
 				  vm->isa_irq[SERIAL0_IRQ],
-				  m->cfg.console_out_fd);
+				  m->cfg.hostroot ? m->cfg.console_err_fd
+						  : m->cfg.console_out_fd);
 	if (!m->serial)
 		return -ENOMEM;
 	err = i8042_init(&d->i8042, &vm->pio, vm_exit_line(vm));
@@ -348,7 +466,7 @@ static int machine_add_legacy(struct machine *m)
 		err = acpi_pm_init(&d->acpi_pm, &vm->pio,
 				   vm->isa_irq[ACPI_SCI_IRQ], vm_exit_line(vm));
 	d->acpi_pm_ready = !err;
-	if (!err && m->cfg.debug_exit)
+	if (!err && (m->cfg.debug_exit || m->cfg.hostroot)) /* the status */
 		err = debug_exit_init(&d->debug_exit, &vm->pio,
 				      vm_exit_line(vm));
 	if (!err)
@@ -415,10 +533,34 @@ static int machine_add_virtio_console(struct machine *m)
 
 	if (!m->cfg.virtio_console)
 		return 0;
+	if (m->cfg.hostroot) {
+		pr_warn("--console virtio: host-root mode has its own (hvc0, hvc1); ignored");
+		return 0;
+	}
 	err = virtio_console_create(&m->devctx, m->cfg.console_out_fd,
 				    &m->virtio_console);
 	return err ? err : machine_add_dev(m, &virtio_console_ops,
 					   m->virtio_console);
+}
+
+/* Host-root mode: the command's stdout on hvc0 (which also takes the
+ * input), its stderr on hvc1; PCI order makes them hvc0 and hvc1. */
+static int machine_add_hostroot_consoles(struct machine *m)
+{
+	struct virtio_console *err_con;
+	int err;
+
+	if (!m->cfg.hostroot)
+		return 0;
+	err = virtio_console_create(&m->devctx, m->cfg.console_out_fd,
+				    &m->virtio_console);
+	if (!err)
+		err = machine_add_dev(m, &virtio_console_ops,
+				      m->virtio_console);
+	if (!err)
+		err = virtio_console_create(&m->devctx, m->cfg.console_err_fd,
+					    &err_con);
+	return err ? err : machine_add_dev(m, &virtio_console_ops, err_con);
 }
 
 /* virtio-blk: /dev/vda, vdb... in -d order; each takes its image. */
@@ -581,7 +723,9 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 	}
 	/* First what needs no KVM, so bad input is refused before anything
 	 * touches /dev/kvm. */
-	err = machine_alloc_ram(m);		/* RAM, PCI hole */
+	err = machine_plan_hostroot(m);	/* -k alone: the host's / */
+	if (!err)
+		err = machine_alloc_ram(m);	/* RAM, PCI hole */
 	if (!err)
 		err = machine_load_kernel(m);	/* bzImage/ELF, initrd, cmdline */
 	if (!err)
@@ -604,6 +748,8 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 		err = machine_add_legacy(m);	/* UART, i8042, RTC, ACPI PM */
 	if (!err)
 		err = machine_add_pci(m);	/* host bridge, cf8/cfc, ECAM */
+	if (!err)
+		err = machine_add_hostroot_consoles(m); /* hvc0, hvc1 */
 	if (!err)
 		err = machine_add_passthrough(m); /* VFIO functions */
 	if (!err)
@@ -733,7 +879,8 @@ static int frontends_start(void *opaque)
 	if (m->cfg.gdb &&
 	    gdb_kvm_start(&m->vm, m->cfg.gdb, m->cfg.gdb_wait, &m->gdb))
 		vm_request_exit(&m->vm, VM_EXIT_ERROR, 1);
-	if (m->cfg.console_in_fd < 0)
+	if (m->cfg.console_in_fd < 0 || (m->cfg.hostroot &&
+	    !hostroot_forwards_stdin(&m->cfg.hostroot_cfg)))
 		return 0;
 	if (m->virtio_console)
 		port = (struct term_port){
@@ -827,6 +974,7 @@ void machine_destroy(struct machine *m)
 			virtiofsd_stop(&p->fsd[i], &p->fsd_vu[i]);
 		for (i = 0; i < VM_MAX_DISKS; i++)
 			blockdev_close(p->disk_bd[i]);
+		free(p->kernel);
 		free(p);
 		m->pending = NULL;
 	}

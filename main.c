@@ -5,6 +5,7 @@
  * line on stderr and a non-zero exit status.
  */
 #include <getopt.h>
+#include <string.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,19 @@
 #define MEM_MAX_MIB	(1ULL << 20)	/* 1 TiB */
 
 static const char run_usage[] =
-"usage: mvm run [options]\n"
+"usage: mvm run [options] [-- COMMAND [ARG...]]\n"
 "\n"
 "Boot a Linux kernel (or, without -k, the embedded test guest) in a KVM\n"
 "virtual machine with a serial console on stdin/stdout.\n"
+"\n"
+"With -k and neither -i nor -d (host-root mode), mvm generates the\n"
+"initramfs: its own init and the kernel's modules.  The init mounts the\n"
+"host's / read-only with a tmpfs overlay for writes, enters the current\n"
+"directory and runs COMMAND (or /bin/sh): COMMAND's stdout and stderr are\n"
+"mvm's, kernel messages are hidden (--verbose shows them), and mvm exits\n"
+"with COMMAND's status.\n"
+"Without a terminal, the shell reads mvm's stdin to its end as a script;\n"
+"COMMAND reads /dev/null.\n"
 "\n"
 "  -k, --kernel FILE     bzImage or ELF vmlinux to boot\n"
 "  -i, --initrd FILE     initramfs / initrd image\n"
@@ -74,6 +84,14 @@ static const char run_usage[] =
 "                        '" PVM_COMPAT_CMDLINE "' to the\n"
 "                        command line, raise #UD for their instructions\n"
 "                        (default auto: on when the host is PVM; docs/pvm.md)\n"
+"      --modules DIR     host-root mode: the kernel's modules, a\n"
+"                        `make modules_install INSTALL_MOD_PATH=DIR` folder,\n"
+"                        a kernel build tree or a /lib/modules/VERSION\n"
+"                        folder (default /lib/modules/<the kernel's version>)\n"
+"      --modprobe NAME   host-root mode: also load module NAME (and what it\n"
+"                        depends on); repeatable, at most 16\n"
+"      --verbose         host-root mode: show the kernel's messages and the\n"
+"                        init's steps on stderr\n"
 "  -h, --help            show this help\n"
 "\n"
 "Console: when stdin is a terminal it is put in raw mode; type Ctrl-A x\n"
@@ -81,7 +99,10 @@ static const char run_usage[] =
 "Exit status: 0 when the guest powers off or reboots, V for a debug-exit\n"
 "write of V, 255 when the guest kernel panicked (reported by the pvpanic-pci\n"
 "device, or a panic line on ttyS0 before a reset; mvm prints the line),\n"
-"128+N when stopped by signal N, 1 on errors, 2 for bad arguments.\n";
+"128+N when stopped by signal N, 1 on errors, 2 for bad arguments.\n"
+"Host-root mode: COMMAND's status (128+N when a signal N ended it; 125\n"
+"when mvm's init failed, with its reason on stderr; 127 when COMMAND was\n"
+"not found).\n";
 
 static const char main_usage[] =
 "usage: mvm <command> [options]\n"
@@ -133,6 +154,9 @@ enum {
 	OPT_PVM_COMPAT,
 	OPT_SHARE,
 	OPT_VIRTIOFSD,
+	OPT_MODULES,
+	OPT_MODPROBE,
+	OPT_VERBOSE,
 };
 
 /* --share: parse, and refuse a tag already in use. */
@@ -158,6 +182,33 @@ static int add_share(struct machine_config *cfg, const char *arg)
 	return 0;
 }
 
+/* Host-root mode (-k without -i/-d) and the options only it takes. */
+static int run_check_hostroot(struct machine_config *cfg)
+{
+	struct hostroot_config *hc = &cfg->hostroot_cfg;
+	const char *opt = hc->argv ? "a command after '--'" :
+			  hc->modules_dir ? "--modules" :
+			  hc->nr_modprobe ? "--modprobe" : NULL;
+
+	cfg->hostroot = cfg->kernel && !cfg->initrd && !cfg->nr_disks;
+	if (cfg->hostroot || !opt)
+		goto out;
+	if (!cfg->kernel)
+		pr_err("run: %s needs --kernel (mvm's init runs on a Linux kernel: -k bzImage)",
+		       opt);
+	else
+		pr_err("run: %s is for host-root mode: leave out -i and -d (mvm makes the initramfs and mounts the host's /)",
+		       opt);
+	return -1;
+out:
+	/* A terminal on stdin: a cooked hvc0 (so "\n" is "\r\n" on its
+	 * output); a command whose stdout is not a terminal runs without
+	 * one, so its output stays byte-exact. */
+	hc->interactive = isatty(STDIN_FILENO) &&
+			  (isatty(STDOUT_FILENO) || !hc->argv);
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -180,10 +231,14 @@ static int cmd_run(int argc, char **argv)
 		{ "pvm-compat", required_argument, NULL, OPT_PVM_COMPAT },
 		{ "share", required_argument, NULL, OPT_SHARE },
 		{ "virtiofsd", required_argument, NULL, OPT_VIRTIOFSD },
+		{ "modules", required_argument, NULL, OPT_MODULES },
+		{ "modprobe", required_argument, NULL, OPT_MODPROBE },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct machine_config cfg;
+	struct hostroot_config *hc = &cfg.hostroot_cfg;
 	unsigned long long v;
 	const char *trace_file = NULL;
 	enum pvm_compat_mode pvm_mode = PVM_COMPAT_AUTO;
@@ -294,6 +349,25 @@ static int cmd_run(int argc, char **argv)
 		case OPT_VIRTIOFSD:
 			cfg.virtiofsd = optarg;
 			break;
+		case OPT_MODULES:
+			hc->modules_dir = optarg;	/* checked with the kernel */
+			break;
+		case OPT_MODPROBE:
+			if (hc->nr_modprobe == HOSTROOT_MAX_MODPROBE) {
+				pr_err("--modprobe '%s': at most %d modules",
+				       optarg, HOSTROOT_MAX_MODPROBE);
+				return 2;
+			}
+			if (!*optarg || strpbrk(optarg, "/ ")) {
+				pr_err("--modprobe '%s': not a module name (give NAME as modprobe takes it, e.g. virtio_net)",
+				       optarg);
+				return 2;
+			}
+			hc->modprobe[hc->nr_modprobe++] = optarg;
+			break;
+		case OPT_VERBOSE:
+			hc->verbose = true;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;
@@ -307,11 +381,20 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
+	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		if (optind == argc) {
+			pr_err("run: '--' needs a command after it (leave it out for a shell)");
+			return 2;
+		}
+		hc->argv = argv + optind;
+		hc->argc = argc - optind;
+	} else if (optind < argc) {
 		pr_err("run: unexpected argument '%s' (see 'mvm help run')",
 		       argv[optind]);
 		return 2;
 	}
+	if (run_check_hostroot(&cfg))
+		return 2;
 	/* Only where there is a /dev/kvm to be PVM (our own machines have
 	 * kvm_pvm loaded as PVM guests, without /dev/kvm). */
 	host_pvm = access("/dev/kvm", F_OK) == 0 && pvm_host_detect("/sys");

@@ -15,6 +15,7 @@
 
 #include "core/vm.h"
 #include "debug/control.h"
+#include "hostroot/hostroot.h"
 #include "pci/devctx.h"
 #include "virtio/virtio_fs.h"	/* struct virtio_fs_spec: --share */
 #include "virtio/virtio_net.h"	/* struct virtio_net_spec: -n */
@@ -66,6 +67,17 @@ struct machine_config {
 	 * appended, their instructions get #UD (include/x86/pvm.h). */
 	bool pvm_compat;
 	bool host_pvm;			/* the host's KVM is PVM */
+	/*
+	 * Host-root mode (-k without -i/-d): mvm's init and initramfs, the
+	 * command's stdout/stderr on two virtio-consoles (to console_out_fd
+	 * and console_err_fd), the kernel's ttyS0 to console_err_fd, the
+	 * status through the debug-exit port.  Only for a Linux kernel (a
+	 * version in its header): test guests boot as before unless the
+	 * mode is asked for (a command, --modules, --modprobe).
+	 */
+	bool hostroot;
+	struct hostroot_config hostroot_cfg;
+	int console_err_fd;
 };
 
 /*
@@ -108,7 +120,7 @@ struct machine {
 	/* The few the board itself talks to after building them. */
 	struct serial *serial;			/* console output/input */
 	struct machine_legacy *legacy;		/* i8042, RTC, ACPI PM ... */
-	struct virtio_console *virtio_console;	/* --console virtio */
+	struct virtio_console *virtio_console;	/* --console virtio, hvc0 */
 	struct vfio_pci *passthrough[VM_MAX_PASSTHROUGH]; /* in devs[] too */
 	unsigned int nr_passthrough;
 	/* Opened before KVM (bad input first), handed to devices later. */

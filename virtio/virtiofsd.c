@@ -7,9 +7,11 @@
  *   - QEMU's C virtiofsd (Debian 12: /usr/lib/qemu/virtiofsd, package
  *     qemu-system-common): --socket-path=P -o source=DIR -o cache=auto;
  *     it has no read-only mode, so for ",ro" mvm starts it in a private
- *     mount namespace where DIR is a read-only bind mount of itself
- *     (the kernel refuses writes with EROFS; needs CAP_SYS_ADMIN, which
- *     that daemon needs anyway).
+ *     mount namespace where a read-only bind mount of DIR sits at "ro"
+ *     in the private runtime directory and is its source (the kernel
+ *     refuses writes with EROFS; needs CAP_SYS_ADMIN, which that daemon
+ *     needs anyway).  Not DIR made read-only in place: for "/" (host-root
+ *     mode) that would also take away the daemon's own pid file.
  *   - the Rust virtiofsd (/usr/libexec/virtiofsd, or on $PATH):
  *     --socket-path P --shared-dir DIR --cache auto, and --readonly.
  * Which one it is comes from its --help (the Rust one has --shared-dir).
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -136,7 +139,7 @@ int virtiofsd_find(const char *override, const char *what, char *buf,
 			return 0;
 		path += n + (path[n] == ':');
 	}
-	pr_err("--share '%s': no virtiofsd found in /usr/libexec, /usr/lib/qemu or $PATH (install Debian's qemu-system-common or virtiofsd, or give --virtiofsd PATH)",
+	pr_err("%s: no virtiofsd found in /usr/libexec, /usr/lib/qemu or $PATH (install Debian's qemu-system-common or virtiofsd, or give --virtiofsd PATH)",
 	       what);
 	return -1;
 }
@@ -199,13 +202,26 @@ static bool help_mentions(const char *bin, const char *word)
 
 /* ---- the process ---------------------------------------------------- */
 
-/* In the child: DIR read-only in a private mount namespace. */
-static int child_make_ro(const char *dir)
+/*
+ * In the child: DIR read-only at VIEW, in a private mount namespace.
+ * Read-only with everything mounted below it (mount_setattr(2) with
+ * AT_RECURSIVE, Linux 5.12+; uapi linux/mount.h), so a share of "/" does
+ * not leave /home or /boot writable; an older kernel gets the top mount
+ * only.
+ */
+static int child_make_ro(const char *dir, const char *view)
 {
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
 	if (unshare(CLONE_NEWNS) < 0 ||
 	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+	    mount(dir, view, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	if (!syscall(SYS_mount_setattr, AT_FDCWD, view, AT_RECURSIVE, &attr,
+		     sizeof(attr)))
+		return 0;
+	if (errno != ENOSYS ||
+	    mount(NULL, view, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -223,7 +239,8 @@ static void child_say(const char *a, const char *b, int err)
 	(void)w;
 }
 
-static int spawn(struct virtiofsd *d, char *const argv[], const char *ro_dir)
+static int spawn(struct virtiofsd *d, char *const argv[], const char *ro_dir,
+		 const char *ro_view)
 {
 	int p[2], nul, err;
 	pid_t pid;
@@ -247,7 +264,7 @@ static int spawn(struct virtiofsd *d, char *const argv[], const char *ro_dir)
 		/* If mvm dies without stopping it, it goes too. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (ro_dir) {
-			err = child_make_ro(ro_dir);
+			err = child_make_ro(ro_dir, ro_view);
 			if (err) {
 				child_say("cannot make a read-only view of ",
 					  ro_dir, -err);
@@ -340,6 +357,7 @@ static void remove_rundir(struct virtiofsd *d)
 	if (!d->rundir[0])
 		return;
 	unlink(d->sock);
+	rmdir(d->ro_view);
 	rmdir(d->rundir);
 	d->rundir[0] = '\0';
 }
@@ -402,6 +420,7 @@ static int make_rundir(struct virtiofsd *d)
 		return -errno;
 	}
 	snprintf(d->sock, sizeof(d->sock), "%s/vhost-user.sock", d->rundir);
+	snprintf(d->ro_view, sizeof(d->ro_view), "%s/ro", d->rundir);
 	return 0;
 }
 
@@ -442,7 +461,14 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 	} else {
 		snprintf(sock_opt, sizeof(sock_opt), "--socket-path=%s",
 			 d->sock);
-		snprintf(src_opt, sizeof(src_opt), "source=%s", spec->dir);
+		if (spec->ro && mkdir(d->ro_view, 0700) < 0) {
+			err = -errno;
+			pr_errno(-err, "--share '%s': cannot make %s for its read-only view",
+				 spec->dir, d->ro_view);
+			goto fail;
+		}
+		snprintf(src_opt, sizeof(src_opt), "source=%s",
+			 spec->ro ? d->ro_view : spec->dir);
 		argv[n++] = sock_opt;
 		argv[n++] = "-o";
 		argv[n++] = src_opt;
@@ -454,7 +480,7 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 			ro_dir = spec->dir;
 	}
 	argv[n] = NULL;
-	err = spawn(d, (char *const *)argv, ro_dir);
+	err = spawn(d, (char *const *)argv, ro_dir, d->ro_view);
 	if (err) {
 		pr_errno(-err, "--share '%s': cannot start %s", spec->dir, bin);
 		goto fail;

@@ -41,6 +41,7 @@ struct virtiofsd {
 	int err_fd;			/* read end of its stderr; -1: closed */
 	char rundir[256];		/* private 0700 dir with the socket */
 	char sock[256 + 32];
+	char ro_view[256 + 8];		/* "ro" in rundir: a read-only share */
 	char line[512];			/* its stderr, up to the next '\n' */
 	size_t line_len;
 	bool reaped;
@@ -54,7 +55,7 @@ struct virtiofsd {
  * Which virtiofsd to run: `override` (--virtiofsd) when given, else the
  * first executable of /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd,
  * then `virtiofsd` on $PATH.  Returns 0 with the path in buf, or -1
- * after printing one line (for --share `what`).
+ * after printing one line that starts with `what` (what needs it).
  */
 int virtiofsd_find(const char *override, const char *what, char *buf,
 		   size_t len);

@@ -2,7 +2,7 @@
 # prepare.sh - get what the boot test boots: the newest Debian cloud kernel
 # and an initramfs of busybox-static plus tests/boot/init.
 #
-# Usage: tests/boot/prepare.sh OUTDIR [virtio|share]
+# Usage: tests/boot/prepare.sh OUTDIR [virtio|share|hostroot]
 #
 # Writes OUTDIR/vmlinuz and OUTDIR/initramfs.cpio.gz and prints, on stdout,
 # shell assignments the caller can eval:
@@ -34,6 +34,9 @@
 # modules of virtio_pci, virtiofs and virtio_blk (cached in
 # <cache dir>/share-modules/, fetched again when that list changes) and
 # tests/boot/init-share as /init.
+# With "hostroot" (tests/boot/hostroot.t) OUTDIR/mods/ is also a small
+# installed modules tree of the same package (hostroot-modules.sh),
+# cached as <cache dir>/hostroot-mods/.
 #
 # Environment:
 #   MVM_BOOT_KERNEL_PKG   kernel package to use instead of resolving the newest
@@ -44,10 +47,13 @@ set -euo pipefail
 die() { echo "prepare: $*" >&2; exit 2; }
 log() { echo "prepare: $*" >&2; }
 
-out=${1:?usage: prepare.sh OUTDIR [virtio|share]}
+out=${1:?usage: prepare.sh OUTDIR [virtio|share|hostroot]}
 flavour=${2:-plain}
-[[ $flavour == plain || $flavour == virtio || $flavour == share ]] || die "usage: prepare.sh OUTDIR [virtio|share]"
+[[ $flavour == plain || $flavour == virtio || $flavour == share ||
+   $flavour == hostroot ]] ||
+	die "usage: prepare.sh OUTDIR [virtio|share|hostroot]"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/hostroot-modules.sh"
 mkdir -p "$out"
 cache=${MVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mvm-nested}
 bcache=$cache/boot-test
@@ -158,24 +164,31 @@ if [[ -n $kver ]]; then
 				die "$kpkg: cannot extract boot/vmlinuz-*"
 			mv "$tmp"/boot/vmlinuz-* "$tmp/vmlinuz"
 			cache_modules "$tmp" "$tmp/virtio-modules"	# cheap now, saves a download later
+			cache_hostroot_modules "$tmp" "$tmp/hostroot-mods"
 		fi
 		rm -rf "$kdir"
 		mkdir -p "$kdir"
 		mv "$tmp/vmlinuz" "$kdir/vmlinuz"
 		[[ ! -d $tmp/virtio-modules ]] || mv "$tmp/virtio-modules" "$kdir/virtio-modules"
+		[[ ! -d $tmp/hostroot-mods ]] || mv "$tmp/hostroot-mods" "$kdir/hostroot-mods"
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
 	# The share list grew since: its cache has a "wanted" file to compare.
-	if [[ $flavour != plain && ( ! -f $kdir/$mods/order ||
-	      ( $flavour == share && "$(cat "$kdir/$mods/wanted" 2>/dev/null)" != "$want" ) ) ]]; then
+	if [[ ( $flavour == virtio || $flavour == share ) && ( ! -f $kdir/$mods/order ||
+	      ( $flavour == share && "$(cat "$kdir/$mods/wanted" 2>/dev/null)" != "$want" ) ) ]] ||
+	   [[ $flavour == hostroot && ! -d $kdir/hostroot-mods ]]; then
 		# Cached before the modules were kept (or from tests/nested's copy).
 		tmp=$(mktemp -d "$bcache/.fetch.XXXXXX")
 		trap 'rm -rf "$tmp"' EXIT
 		fetch_deb "$tmp"
 		dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" --wildcards './lib/modules/*' ||
 			die "$kpkg: cannot extract lib/modules"
-		cache_modules "$tmp" "$kdir/$mods" "$want"
+		if [[ $flavour == hostroot ]]; then
+			cache_hostroot_modules "$tmp" "$kdir/hostroot-mods"
+		else
+			cache_modules "$tmp" "$kdir/$mods" "$want"
+		fi
 		rm -rf "$tmp"
 		trap - EXIT
 	fi
@@ -193,8 +206,14 @@ fi
 krel=${kpkg#linux-image-}
 krel=${krel%-unsigned}
 cp "$kdir/vmlinuz" "$out/vmlinuz"
-[[ $flavour == plain || -f $kdir/$mods/order ]] ||
+[[ $flavour == plain || $flavour == hostroot || -f $kdir/$mods/order ]] ||
 	die "no $mods cached in $kdir and apt-cache knows no kernel package to fetch them from"
+[[ $flavour != hostroot || -d $kdir/hostroot-mods ]] ||
+	die "no modules tree cached in $kdir and apt-cache knows no kernel package to fetch it from"
+if [[ $flavour == hostroot ]]; then
+	rm -rf "$out/mods"
+	cp -r "$kdir/hostroot-mods" "$out/mods"
+fi
 
 # ------------------------------------------------------------------ busybox
 # The initramfs has no libc, so busybox must be the static build.
@@ -231,7 +250,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 cp "$busybox" "$root/bin/busybox"
-if [[ $flavour != plain ]]; then
+if [[ $flavour == virtio || $flavour == share ]]; then
 	mkdir -p "$root/lib/modules"
 	cp "$kdir/$mods"/* "$root/lib/modules/"
 	cp "$here/init-$flavour" "$root/init"
@@ -243,4 +262,4 @@ chmod 755 "$root/init" "$root/bin/busybox"
 	gzip -1 >"$out/initramfs.cpio.gz" || die "building the initramfs failed"
 
 printf 'KPKG=%q\nKVER=%q\nKREL=%q\nBUSYBOX=%q\n' "$kpkg" "$kver" "$krel" "$bbfrom"
-[[ $flavour == plain ]] || printf 'VMODS=%q\n' "$(tr '\n' ' ' <"$kdir/$mods/order" | sed 's/ $//')"
+[[ $flavour != virtio && $flavour != share ]] || printf 'VMODS=%q\n' "$(tr '\n' ' ' <"$kdir/$mods/order" | sed 's/ $//')"
