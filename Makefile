@@ -98,7 +98,7 @@ check: tests static-tests
 		tests/nested/harness-args.t tests/nested/guest-tests.t tests/nested/gdb-session.t \
 		tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t \
 		tests/boot/boot-share.t tests/boot/gdb-linux.t tests/boot/boot-panic.t \
-		tests/boot/hostroot.t
+		tests/boot/hostroot.t tests/boot/boot-console.t
 
 # Boots a Debian cloud kernel (docs/boot-test.md).  Without a usable
 # /dev/kvm it runs the static mvm inside the nested-KVM harness.
@@ -106,7 +106,7 @@ boot-test: $(MVM)
 	@$(MAKE) --no-print-directory STATIC=1 build-static/mvm
 	MVM=$(abspath $(MVM)) STATIC_MVM=$(abspath build-static/mvm) \
 	timeout -k 10 1300 prove -v --exec '' tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t tests/boot/boot-share.t tests/boot/gdb-linux.t tests/boot/boot-panic.t \
-		tests/boot/hostroot.t
+		tests/boot/hostroot.t tests/boot/boot-console.t
 
 # Without /dev/kvm bench/run.sh measures inside the nested-KVM guest, which
 # needs the static mvm (built here without touching the ./mvm link).
