@@ -22,7 +22,8 @@ pci:pci core x86 debug
 virtio:virtio core pci block debug
 block:block core
 vfio:vfio core pci x86 debug
-debug:debug core x86'
+debug:debug core x86
+hostroot:hostroot core'
 while IFS=: read -r dir allowed; do
 	bad=$(grep -rn '^#include "[a-z0-9_]*/' "$dir" "include/$dir" |
 	      while IFS= read -r line; do
