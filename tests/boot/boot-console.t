@@ -43,13 +43,5 @@ else
 fi
 echo "# ran in $(elapsed "$t0") s ($mode)"
 tr -d '\r' <"$work/out" >"$work/out.txt"
-for i in "${!CHECKS[@]}"; do
-	line=$(grep "^@@check ${CHECKS[$i]} " "$work/out.txt" | tail -n 1)
-	case $line in
-	"@@check ${CHECKS[$i]} ok") ok 0 "${NAMES[$i]}" ;;
-	"") ok 1 "${NAMES[$i]}" "no result (the run did not get there)" \
-		"$(tail -n 5 "$work/err")" ;;
-	*) ok 1 "${NAMES[$i]}" "${line#@@check * fail }" ;;
-	esac
-done
+check_points "$work/out.txt" "$work/err"
 done_testing

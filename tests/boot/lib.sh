@@ -242,6 +242,21 @@ EOF
 	echo "# virtiofsd: $vfsd with $(echo $libs | wc -w) libraries, through $(basename "$interp")"
 }
 
+# check_points OUT ERR: one point per CHECKS[i], named NAMES[i], from the
+# "@@check NAME ok|fail [DETAIL]" lines an in-guest script wrote to OUT
+# (ERR: its stderr, shown when a check has no result).
+check_points() {
+	local i line
+	for i in "${!CHECKS[@]}"; do
+		line=$(grep "^@@check ${CHECKS[$i]} " "$1" | tail -n 1)
+		case $line in
+		"@@check ${CHECKS[$i]} ok") ok 0 "${NAMES[$i]}" ;;
+		"") ok 1 "${NAMES[$i]}" "no result (the run did not get there)" \
+			"$(tail -n 5 "$2")" ;;
+		*) ok 1 "${NAMES[$i]}" "${line#@@check * fail }" ;;
+		esac
+	done
+}
 has() { printf '%s\n' "$body" | grep -qF -- "$1"; }
 line() { printf '%s\n' "$body" | grep -F -m1 -- "$1"; }
 ktime() {
