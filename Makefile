@@ -121,6 +121,8 @@ bench: $(MVM) $(MKBZIMAGE)
 	bench/msix.sh
 	@if [ -x bench/blk.sh ]; then bench/blk.sh; fi
 	bench/trace.sh
+	MVM=$(abspath $(MVM)) STATIC_MVM=$(abspath build-static/mvm) \
+	bench/hostroot.sh
 	MVM=$(abspath $(MVM)) STATIC_MVM=$(abspath build-static/mvm) bench/fs.sh
 
 # The README's first command: boot the embedded guest, here or, without
