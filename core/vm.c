@@ -406,6 +406,14 @@ void vm_park_point(struct vm *vm, unsigned int id)
 	pthread_mutex_unlock(&vm->hold_lock);
 }
 
+/* Take `why`; the debugger's hold lets no vCPU run (single step ends). */
+static void hold_set_locked(struct vm *vm, enum vm_hold why)
+{
+	atomic_fetch_or(&vm->holds, (unsigned int)why);
+	if (why == VM_HOLD_DEBUGGER)
+		vm->hold_only = -1;
+}
+
 int vm_hold(struct vm *vm, enum vm_hold why)
 {
 	unsigned int i, rounds = 0;
@@ -413,9 +421,7 @@ int vm_hold(struct vm *vm, enum vm_hold why)
 
 	pthread_mutex_lock(&vm->hold_lock);
 	already = atomic_load(&vm->holds) & why;
-	atomic_fetch_or(&vm->holds, (unsigned int)why);
-	if (why == VM_HOLD_DEBUGGER)
-		vm->hold_only = -1;
+	hold_set_locked(vm, why);
 	while (vm->parked < vm->nr_cpus && vm_running(vm)) {
 		struct timespec ts = deadline_ms(50);
 
@@ -435,9 +441,7 @@ int vm_hold(struct vm *vm, enum vm_hold why)
 void vm_hold_nowait(struct vm *vm, enum vm_hold why)
 {
 	pthread_mutex_lock(&vm->hold_lock);
-	atomic_fetch_or(&vm->holds, (unsigned int)why);
-	if (why == VM_HOLD_DEBUGGER)
-		vm->hold_only = -1;
+	hold_set_locked(vm, why);
 	pthread_mutex_unlock(&vm->hold_lock);
 }
 
@@ -466,10 +470,8 @@ bool vm_hold_from_vcpu(struct vm *vm, enum vm_hold why, unsigned int id)
 
 	pthread_mutex_lock(&vm->hold_lock);
 	grant = !(atomic_load(&vm->holds) & why) || vm->hold_only == (int)id;
-	if (grant) {
-		atomic_fetch_or(&vm->holds, (unsigned int)why);
-		vm->hold_only = -1;
-	}
+	if (grant)
+		hold_set_locked(vm, why);
 	pthread_mutex_unlock(&vm->hold_lock);
 	return grant;
 }

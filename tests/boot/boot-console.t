@@ -32,15 +32,8 @@ chmod +x "$work/root/init"
 mv "$work/vmlinuz" "$work/bt/"
 cp "$here/console-in-guest.sh" "$work/bt/"
 t0=$(date +%s.%N)
-if [ "$mode" = direct ]; then
-	MVM=$MVM timeout -k 5 300 sh "$work/bt/console-in-guest.sh" "$work/bt" \
-		>"$work/out" 2>"$work/err"
-else
-	cp "$static_mvm" "$work/bt/mvm"
-	done_seen() { grep -q '^@@done' "$work/out"; }
-	nested_run done_seen "$work/out" "$work/err" --timeout 360 "$work/bt" \
-		-- sh bt/console-in-guest.sh bt
-fi
+if [ "$mode" = direct ]; then lim=300; else lim=360; fi
+run_in_guest console-in-guest.sh $lim
 echo "# ran in $(elapsed "$t0") s ($mode)"
 tr -d '\r' <"$work/out" >"$work/out.txt"
 check_points "$work/out.txt" "$work/err"

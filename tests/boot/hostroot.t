@@ -67,17 +67,10 @@ cp "$here/hostroot-in-guest.sh" "$work/bt/"
 ${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -static -o "$work/bt/ptyrun" "$here/ptyrun.c" 2>"$work/cc.err" ||
 	echo "# cannot build ptyrun (static): $(tail -n 1 "$work/cc.err"); its points fail"
 t0=$(date +%s.%N)
-if [ "$mode" = direct ]; then
-	MVM=$MVM timeout -k 5 300 sh "$work/bt/hostroot-in-guest.sh" "$work/bt" \
-		>"$work/out" 2>"$work/err"
-else
-	cp "$static_mvm" "$work/bt/mvm"
-	vfsd_find
-	vfsd_carry "$work/bt/vfsd"
-	done_seen() { grep -q '^@@done' "$work/out"; }
-	nested_run done_seen "$work/out" "$work/err" --timeout 400 "$work/bt" \
-		-- sh bt/hostroot-in-guest.sh bt
-fi
+# Nested: virtiofsd comes with its libraries (boot E).
+carry_vfsd() { vfsd_find; vfsd_carry "$work/bt/vfsd"; }
+if [ "$mode" = direct ]; then lim=300; else lim=400; fi
+run_in_guest hostroot-in-guest.sh $lim carry_vfsd
 echo "# ran in $(elapsed "$t0") s ($mode)"
 tr -d '\r' <"$work/out" >"$work/out.txt"
 sed -n 's/^@@modules/# modules the tree has as modules:/p' "$work/out.txt"

@@ -242,6 +242,24 @@ EOF
 	echo "# virtiofsd: $vfsd with $(echo $libs | wc -w) libraries, through $(basename "$interp")"
 }
 
+# run_in_guest SCRIPT LIMIT [NESTED_PREP]: sh $work/bt/SCRIPT $work/bt
+# where mvm has a /dev/kvm: directly (LIMIT s), or in the nested harness
+# with $work/bt as its payload, the static mvm and whatever the function
+# NESTED_PREP adds (LIMIT s for the whole L1 boot, one announced retry).
+# Its stdout in $work/out (ends with "@@done"), stderr in $work/err.
+run_in_guest() {
+	local script=$1 lim=$2 prep=${3:-}
+	if [ "$mode" = direct ]; then
+		MVM=$MVM timeout -k 5 "$lim" sh "$work/bt/$script" "$work/bt" \
+			>"$work/out" 2>"$work/err"
+		return
+	fi
+	cp "$static_mvm" "$work/bt/mvm"
+	[ -z "$prep" ] || "$prep"
+	done_seen() { grep -q '^@@done' "$work/out"; }
+	nested_run done_seen "$work/out" "$work/err" --timeout "$lim" "$work/bt" \
+		-- sh "bt/$script" bt
+}
 # check_points OUT ERR: one point per CHECKS[i], named NAMES[i], from the
 # "@@check NAME ok|fail [DETAIL]" lines an in-guest script wrote to OUT
 # (ERR: its stderr, shown when a check has no result).
