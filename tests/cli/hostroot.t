@@ -25,7 +25,7 @@ if [ -z "${GUEST_DIR:-}" ] || [ ! -f "$GUEST_DIR/embedded.bzImage" ]; then
 	for t in "not a Linux kernel" "--modules not a folder" "--modules not a modules tree" \
 		 "--modules of another kernel" "--modprobe without modules" \
 		 "unknown --modprobe module" "--share tagged mvm-root" \
-		 "no virtiofsd for the host's /"; do
+		 "no virtiofsd for the host's /" "8 --share in host-root mode"; do
 		skip "$t" "embedded.bzImage not built"
 	done
 	done_testing
@@ -66,4 +66,12 @@ expect_fail "--share tagged mvm-root" 1 "--share $TMP/data: tag 'mvm-root' is th
 	-- run -k "$K" --modules "$TMP/tree" --share "$TMP/data,tag=mvm-root" -- true
 expect_fail "no virtiofsd for the host's /" 1 "--virtiofsd '$TMP/none': not an executable file" \
 	-- run -k "$K" --modules "$TMP/tree" --virtiofsd "$TMP/none" -- true
+shares=
+for i in 1 2 3 4 5 6 7 8; do
+	mkdir -p "$TMP/s$i"
+	shares="$shares --share $TMP/s$i"
+done
+# shellcheck disable=SC2086
+expect_fail "8 --share in host-root mode" 1 "--share: at most 7 shares in host-root mode \\(the host's / takes one\\)" \
+	-- run -k "$K" --modules "$TMP/tree" $shares -- true
 done_testing
