@@ -25,6 +25,7 @@ static struct idt_gate idt[IDT_NR_VECTORS] __attribute__((aligned(16)));
 static irq_handler_t handlers[IDT_NR_VECTORS];
 static volatile int idt_built;
 volatile uint32_t idt_hits[IDT_NR_VECTORS];
+volatile uint32_t idt_replays;
 
 void lapic_eoi(void)
 {
@@ -94,6 +95,25 @@ void idt_dispatch(uint64_t vector, struct irq_frame *f)
 			     (unsigned long long)f->error_code);
 		guest_debug_exit(1);
 		guest_poweroff();
+	}
+	/*
+	 * A maskable interrupt is taken only with RFLAGS.IF=1 (SDM Vol. 3A
+	 * 6.8.1), and these vectors come only from the LAPIC, so a frame
+	 * whose interrupted code had IF=0 is not an interrupt the VMM
+	 * injected.  It happens under QEMU TCG's nested SVM (the nested
+	 * harness): helper_vmrun() delivers the VMCB's EVENTINJ interrupt
+	 * but leaves cs->exception_index set to its vector, so a vCPU kick
+	 * before the guest's next exit makes cpu_handle_exception() deliver
+	 * the same vector again, inside its own handler (QEMU 7.2,
+	 * target/i386/tcg/sysemu/svm_helper.c).  L1 KVM's kvm_inj_virq
+	 * trace shows one injection where the guest counted two.  Count it
+	 * apart and do not EOI: the real delivery's handler does.  A VMM
+	 * that injects an interrupt twice is still seen twice, each with
+	 * IF=1.
+	 */
+	if (!(f->rflags & X86_EFLAGS_IF)) {
+		__atomic_add_fetch(&idt_replays, 1, __ATOMIC_SEQ_CST);
+		return;
 	}
 	__atomic_add_fetch(&idt_hits[vector], 1, __ATOMIC_SEQ_CST);
 	fn = __atomic_load_n(&handlers[vector], __ATOMIC_SEQ_CST);

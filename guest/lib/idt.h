@@ -19,6 +19,7 @@
 #define IDT_FIRST_EXTERNAL	32
 #define LAPIC_SPURIOUS_VECTOR	0xff
 #define LAPIC_EOI		0x0b0
+#define X86_EFLAGS_IF		0x200
 
 /* What isr.S passes to idt_dispatch() (the frame after the vector). */
 struct irq_frame {
@@ -30,6 +31,11 @@ typedef void (*irq_handler_t)(unsigned int vector, struct irq_frame *f);
 
 /* Hits per vector since idt_init(); written only in interrupt context. */
 extern volatile uint32_t idt_hits[IDT_NR_VECTORS];
+/*
+ * Deliveries of a vector >= 32 into code running with IF=0: not counted
+ * as hits, no EOI (see idt_dispatch() in idt.c for why they happen).
+ */
+extern volatile uint32_t idt_replays;
 
 /* Install the IDT on this CPU (lidt); safe to call again on every CPU. */
 void idt_init(void);
