@@ -378,15 +378,15 @@ static int machine_open_taps(struct machine *m)
 /* Guest RAM; a memfd mapped shared when a vhost-user back-end maps it. */
 static int machine_alloc_ram(struct machine *m)
 {
-	int err;
+	unsigned int flags = 0;
 
-	if (!m->cfg.nr_shares)
-		return vm_memory_alloc(&m->vm, m->cfg.mem_size);
-	err = guest_mem_init_shared(&m->vm.mem, m->cfg.mem_size);
-	if (err)
-		pr_errno(-err, "--mem %llu MiB: cannot allocate shared guest RAM (memfd) for --share",
-			 (unsigned long long)(m->cfg.mem_size >> 20));
-	return err;
+	if (m->cfg.nr_shares)
+		flags |= GUEST_MEM_SHARED;
+	if (m->cfg.hugepages)
+		flags |= GUEST_MEM_HUGETLB;
+	if (m->cfg.mem_prealloc)
+		flags |= GUEST_MEM_PREALLOC;
+	return vm_memory_alloc(&m->vm, m->cfg.mem_size, flags);
 }
 
 /*

@@ -40,6 +40,10 @@ static const char run_usage[] =
 "  -p, --params CMDLINE  appended to the kernel command line\n"
 "                        (default: \"" VM_DEFAULT_CMDLINE "\")\n"
 "  -m, --mem MiB         guest RAM in MiB (default 256, even, >= 32)\n"
+"      --hugepages       back guest RAM with the host's reserved huge pages\n"
+"                        (hugetlbfs, default size; see /proc/meminfo)\n"
+"      --mem-prealloc    allocate all of guest RAM at start (no page faults\n"
+"                        later; fails at once if the host lacks the memory)\n"
 "  -c, --cpus N          number of vCPUs (default 1, at most 64)\n"
 "  -d, --disk FILE[,ro][,format=raw|qcow2]\n"
 "                        add a virtio-blk disk (/dev/vda, vdb... in order;\n"
@@ -157,6 +161,8 @@ enum {
 	OPT_MODULES,
 	OPT_MODPROBE,
 	OPT_VERBOSE,
+	OPT_HUGEPAGES,
+	OPT_MEM_PREALLOC,
 };
 
 /* --share: parse, and refuse a tag already in use. */
@@ -234,6 +240,8 @@ static int cmd_run(int argc, char **argv)
 		{ "modules", required_argument, NULL, OPT_MODULES },
 		{ "modprobe", required_argument, NULL, OPT_MODPROBE },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+		{ "mem-prealloc", no_argument, NULL, OPT_MEM_PREALLOC },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -364,6 +372,12 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			hc->modprobe[hc->nr_modprobe++] = optarg;
+			break;
+		case OPT_HUGEPAGES:
+			cfg.hugepages = true;
+			break;
+		case OPT_MEM_PREALLOC:
+			cfg.mem_prealloc = true;
 			break;
 		case OPT_VERBOSE:
 			hc->verbose = true;

@@ -1,4 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest RAM (include/core/guest_mem.h).
+ *
+ * KVM maps a guest page with a large page only when the guest-physical
+ * and host addresses agree modulo the large page size ("gfn and userspace
+ * address are not aligned wrt each other" disables large pages for the
+ * whole slot: kvm_alloc_memslot_metadata(), arch/x86/kvm/x86.c) and the
+ * host range under it is one huge page itself (host_pfn_mapping_level(),
+ * arch/x86/kvm/mmu/mmu.c).  A plain mmap() returns a 4 KiB-aligned
+ * address (Linux < 6.7 does not align large anonymous mappings), so
+ * neither holds and every guest access faults in 4 KiB pages.  Hence the
+ * mapping is placed at a 1 GiB boundary when the RAM is that large (2 MiB
+ * otherwise), MADV_HUGEPAGE asks for THP, and each slot starts at an
+ * offset as aligned as its guest-physical address (GPA 0 at offset 0; GPA
+ * 4 GiB at low_size = MMIO_HOLE_START, 3 GiB).
+ */
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -6,49 +23,141 @@
 #include "x86/layout.h"
 #include "core/util.h"
 
-static int mem_map(struct guest_mem *mem, uint64_t size, int fd)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23	/* Linux 5.14 */
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB		0x0004U	/* Linux 4.14 */
+#endif
+
+/*
+ * mmap() `size` bytes at an `align`-aligned address: reserve size + align
+ * of address space, map over the aligned part (MAP_FIXED replaces the
+ * reservation there), give back the two ends.
+ */
+static void *map_aligned(uint64_t size, uint64_t align, int flags, int fd)
 {
+	uint64_t span = size + align;
+	uint8_t *r, *a;
 	void *p;
 
+	r = mmap(NULL, span, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	a = (uint8_t *)ALIGN_UP((uintptr_t)r, (uintptr_t)align);
+	p = mmap(a, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(r, span);
+		errno = e;
+		return MAP_FAILED;
+	}
+	if (a > r)
+		munmap(r, (size_t)(a - r));
+	if (r + span > a + size)
+		munmap(a + size, (size_t)(r + span - (a + size)));
+	return a;
+}
+
+/* Touch every page once: for kernels without MADV_POPULATE_WRITE. */
+static void touch_pages(uint8_t *p, uint64_t size, uint64_t step)
+{
+	uint64_t off;
+
+	for (off = 0; off < size; off += step)
+		__atomic_fetch_add(p + off, 0, __ATOMIC_RELAXED);
+}
+
+static int populate(struct guest_mem *mem)
+{
+	if (madvise(mem->host, mem->size, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/*
+	 * Before 5.14: touch.  Hugetlb pages were reserved by mmap() (no
+	 * MAP_NORESERVE), so this cannot SIGBUS; anonymous memory can be
+	 * overcommitted, as with any touch of guest RAM.
+	 */
+	touch_pages(mem->host, mem->size, mem->page_size);
+	return 0;
+}
+
+int guest_mem_alloc(struct guest_mem *mem, uint64_t size, unsigned int flags)
+{
+	bool huge = flags & GUEST_MEM_HUGETLB;
+	uint64_t page = huge ? guest_mem_hugepage_size() : 4 * KiB;
+	int fd = -1, mflags;
+	void *p;
+	int err;
+
+	memset(mem, 0, sizeof(*mem));
 	mem->fd = -1;
 	if (size < 2 * MiB || !IS_ALIGNED(size, 2 * MiB))
 		return -EINVAL;
-	if (fd < 0)
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	else if (ftruncate(fd, (off_t)size) < 0)
-		return -errno;
-	else
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_NORESERVE, fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
+	if (huge && (!page || !IS_ALIGNED(size, page)))
+		return -EINVAL;
+	if (flags & GUEST_MEM_SHARED) {
+		fd = memfd_create("mvm-guest-ram",
+				  MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
+		if (fd < 0)
+			return -errno;
+		if (ftruncate(fd, (off_t)size) < 0) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		mflags = MAP_SHARED;
+	} else {
+		mflags = MAP_PRIVATE | MAP_ANONYMOUS | (huge ? MAP_HUGETLB : 0);
+	}
+	/*
+	 * MAP_NORESERVE only for RAM allocated as the guest touches it.
+	 * Hugetlb pages are then reserved by mmap() and a shortage is ENOMEM
+	 * here, not SIGBUS later; preallocated RAM is accounted at mmap(), so
+	 * a size the host can never give fails here, not in the OOM killer.
+	 */
+	if (!huge && !(flags & GUEST_MEM_PREALLOC))
+		mflags |= MAP_NORESERVE;
+	mem->align = size >= GiB ? GiB : 2 * MiB;
+	mem->align = MAX(mem->align, page);
+	p = map_aligned(size, mem->align, mflags, fd);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
 	/* Guest RAM is large and mostly idle: let THP back it if it can. */
-	madvise(p, size, MADV_HUGEPAGE);
+	if (!huge)
+		madvise(p, size, MADV_HUGEPAGE);
 	mem->fd = fd;
 	mem->host = p;
 	mem->size = size;
+	mem->flags = flags;
+	mem->page_size = page;
 	mem->low_size = MIN(size, MMIO_HOLE_START);
 	mem->high_size = size - mem->low_size;
+	if (flags & GUEST_MEM_PREALLOC) {
+		err = populate(mem);
+		if (err) {
+			guest_mem_destroy(mem);
+			return err;
+		}
+	}
 	return 0;
 }
 
 int guest_mem_init(struct guest_mem *mem, uint64_t size)
 {
-	return mem_map(mem, size, -1);
+	return guest_mem_alloc(mem, size, 0);
 }
 
 int guest_mem_init_shared(struct guest_mem *mem, uint64_t size)
 {
-	int fd = memfd_create("mvm-guest-ram", MFD_CLOEXEC);
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	err = mem_map(mem, size, fd);
-	if (err)
-		close(fd);
-	return err;
+	return guest_mem_alloc(mem, size, GUEST_MEM_SHARED);
 }
 
 void guest_mem_destroy(struct guest_mem *mem)
@@ -61,6 +170,92 @@ void guest_mem_destroy(struct guest_mem *mem)
 	}
 	mem->host = NULL;
 	mem->fd = -1;
+}
+
+/* A "Key:   N kB" (or "Key: N") line of /proc/meminfo or smaps: N, or -1. */
+static long long kb_field(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+	long long v;
+
+	if (strncmp(line, key, n) || line[n] != ':')
+		return -1;
+	if (sscanf(line + n + 1, "%lld", &v) != 1)
+		return -1;
+	return v;
+}
+
+long long guest_mem_meminfo(const char *meminfo, const char *key)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen(meminfo, "re");
+
+	if (!f)
+		return -1;
+	while (v < 0 && fgets(line, sizeof(line), f))
+		v = kb_field(line, key);
+	fclose(f);
+	return v;
+}
+
+uint64_t guest_mem_hugepage_size(void)
+{
+	long long kb = guest_mem_meminfo("/proc/meminfo", "Hugepagesize");
+
+	return kb > 0 ? (uint64_t)kb * KiB : 0;
+}
+
+/*
+ * The smaps entries of the mappings inside [mem->host, +size): sizes in
+ * kB.  Huge-page backed: THP (AnonHugePages, ShmemPmdMapped) and hugetlbfs
+ * (Private_Hugetlb, Shared_Hugetlb).
+ */
+int guest_mem_usage_from(const struct guest_mem *mem, const char *smaps,
+			 struct guest_mem_usage *u)
+{
+	static const char *const huge_keys[] = {
+		"AnonHugePages", "ShmemPmdMapped", "FilePmdMapped",
+		"Private_Hugetlb", "Shared_Hugetlb",
+	};
+	uintptr_t lo = (uintptr_t)mem->host, hi = lo + mem->size;
+	char line[512];
+	bool inside = false;
+	unsigned int i;
+	FILE *f;
+
+	memset(u, 0, sizeof(*u));
+	if (!mem->host)
+		return -EINVAL;
+	f = fopen(smaps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		char perms[8];
+		long long v;
+
+		/* A mapping's first line: "start-end perms offset dev ...";
+		 * its fields are "Key:   N kB" lines. */
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3) {
+			inside = start >= lo && end <= hi;
+			continue;
+		}
+		if (!inside)
+			continue;
+		if ((v = kb_field(line, "Rss")) >= 0)
+			u->resident_kb += (uint64_t)v;
+		for (i = 0; i < ARRAY_SIZE(huge_keys); i++)
+			if ((v = kb_field(line, huge_keys[i])) >= 0)
+				u->huge_kb += (uint64_t)v;
+	}
+	fclose(f);
+	return 0;
+}
+
+int guest_mem_usage(const struct guest_mem *mem, struct guest_mem_usage *u)
+{
+	return guest_mem_usage_from(mem, "/proc/self/smaps", u);
 }
 
 void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len)

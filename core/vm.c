@@ -171,13 +171,55 @@ static int set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa,
 	return 0;
 }
 
-int vm_memory_alloc(struct vm *vm, uint64_t size)
+/* --hugepages: one line saying what the host lacks, before trying. */
+static int hugepages_check(uint64_t size)
 {
-	int err = guest_mem_init(&vm->mem, size);
+	uint64_t page = guest_mem_hugepage_size(), need;
+	long long total, avail;
 
-	if (err)
-		pr_errno(-err, "--mem %llu MiB: cannot allocate guest RAM",
+	if (!page) {
+		pr_err("--hugepages: this host has no huge pages (no Hugepagesize in /proc/meminfo); drop --hugepages");
+		return -ENOTSUP;
+	}
+	if (size % page) {
+		pr_err("--hugepages: --mem %llu MiB is not a multiple of the host's huge page size (%llu MiB)",
+		       (unsigned long long)(size >> 20),
+		       (unsigned long long)(page >> 20));
+		return -EINVAL;
+	}
+	need = size / page;
+	avail = guest_mem_meminfo("/proc/meminfo", "HugePages_Free");
+	total = guest_mem_meminfo("/proc/meminfo", "HugePages_Total");
+	if (avail >= 0 && total >= 0 && (uint64_t)avail < need) {
+		pr_err("--hugepages: the guest's %llu MiB need %llu huge pages of %llu KiB, the host has %lld free (reserve them: sysctl vm.nr_hugepages=%lld)",
+		       (unsigned long long)(size >> 20),
+		       (unsigned long long)need,
+		       (unsigned long long)(page >> 10), avail,
+		       total + (long long)need - avail);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int vm_memory_alloc(struct vm *vm, uint64_t size, unsigned int flags)
+{
+	int err;
+
+	if (flags & GUEST_MEM_HUGETLB) {
+		err = hugepages_check(size);
+		if (err)
+			return err;
+	}
+	err = guest_mem_alloc(&vm->mem, size, flags);
+	if (err && flags & GUEST_MEM_PREALLOC && err == -ENOMEM)
+		pr_errno(-err, "--mem-prealloc: cannot allocate all %llu MiB of guest RAM now",
 			 (unsigned long long)(size >> 20));
+	else if (err)
+		pr_errno(-err, "--mem %llu MiB: cannot allocate guest RAM%s%s",
+			 (unsigned long long)(size >> 20),
+			 flags & GUEST_MEM_HUGETLB ? " in huge pages" : "",
+			 flags & GUEST_MEM_SHARED ?
+			 " (a memfd, shared with vhost-user back-ends)" : "");
 	return err;
 }
 
@@ -479,7 +521,16 @@ bool vm_hold_from_vcpu(struct vm *vm, enum vm_hold why, unsigned int id)
 void vm_print_stat(struct vm *vm, FILE *out)
 {
 	struct irq_router_stats rs = { 0 };
+	struct guest_mem_usage u;
 	unsigned int i;
+
+	if (!guest_mem_usage(&vm->mem, &u))
+		fprintf(out, "guest RAM MiB %llu resident MiB %llu huge-page backed MiB %llu (%s)\n",
+			(unsigned long long)(vm->mem.size >> 20),
+			(unsigned long long)(u.resident_kb >> 10),
+			(unsigned long long)(u.huge_kb >> 10),
+			vm->mem.flags & GUEST_MEM_HUGETLB ? "hugetlbfs" :
+			"transparent huge pages");
 
 	for (i = 0; i < vm->nr_cpus; i++) {
 		fprintf(out, "vcpu%u exits %llu\n", i,

@@ -35,6 +35,8 @@ struct machine_config {
 	const char *initrd;
 	const char *params;		/* appended to the default cmdline */
 	uint64_t mem_size;		/* bytes */
+	bool hugepages;			/* --hugepages: hugetlbfs RAM */
+	bool mem_prealloc;		/* --mem-prealloc: all RAM at start */
 	unsigned int nr_cpus;
 	const char *name;
 	bool debug_exit;		/* port 0xf4 ends the VM with a status */

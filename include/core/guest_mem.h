@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest RAM: one anonymous MAP_NORESERVE mapping split around the 32-bit
- * MMIO hole.  Bytes [0, low_size) are guest-physical [0, low_size); the rest
- * is guest-physical [4 GiB, 4 GiB + high_size).  Every host access to guest
- * memory goes through gpa_to_hva(), which checks bounds.
+ * Guest RAM: one mapping (anonymous, or a memfd when shared; hugetlbfs
+ * pages on request) split around the 32-bit MMIO hole.  Bytes [0,
+ * low_size) are guest-physical [0, low_size); the rest is guest-physical
+ * [4 GiB, 4 GiB + high_size).  Every host access to guest memory goes
+ * through gpa_to_hva(), which checks bounds.
  */
 #ifndef MVM_GUEST_MEM_H
 #define MVM_GUEST_MEM_H
@@ -11,23 +12,56 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include <stdbool.h>
+
 struct guest_mem {
-	uint8_t *host;
+	uint8_t *host;		/* aligned to `align` (guest_mem.c) */
 	uint64_t size;		/* total RAM bytes */
 	uint64_t low_size;	/* RAM below the MMIO hole */
 	uint64_t high_size;	/* RAM from HIGH_RAM_START */
+	uint64_t align;		/* of host: 2 MiB, 1 GiB from 1 GiB of RAM */
+	uint64_t page_size;	/* hugetlb page size, else 4 KiB */
+	unsigned int flags;	/* GUEST_MEM_* it was made with */
 	int fd;			/* shared RAM: its memfd; -1: private */
 };
 
-/* Allocate `size` bytes of guest RAM; returns 0 or -errno. */
-int guest_mem_init(struct guest_mem *mem, uint64_t size);
+enum {
+	/*
+	 * A memfd mapped MAP_SHARED, so another process (a vhost-user
+	 * back-end) can map guest RAM from mem->fd: byte i of the file is
+	 * byte i of mem->host.
+	 */
+	GUEST_MEM_SHARED	= 1U << 0,
+	/* hugetlbfs pages of the default size (MAP_HUGETLB / MFD_HUGETLB),
+	 * reserved at allocation: -ENOMEM when the host has too few. */
+	GUEST_MEM_HUGETLB	= 1U << 1,
+	/* Every page allocated now (MADV_POPULATE_WRITE). */
+	GUEST_MEM_PREALLOC	= 1U << 2,
+};
+
 /*
- * The same, as a memfd mapped MAP_SHARED, so another process (a
- * vhost-user back-end) can map guest RAM from mem->fd: byte i of the
- * file is byte i of mem->host.
+ * Allocate `size` bytes of guest RAM (a multiple of 2 MiB, and of the
+ * huge page size with GUEST_MEM_HUGETLB); returns 0 or -errno.
  */
+int guest_mem_alloc(struct guest_mem *mem, uint64_t size, unsigned int flags);
+/* guest_mem_alloc() with no flags / with GUEST_MEM_SHARED. */
+int guest_mem_init(struct guest_mem *mem, uint64_t size);
 int guest_mem_init_shared(struct guest_mem *mem, uint64_t size);
 void guest_mem_destroy(struct guest_mem *mem);
+
+/* The host's default huge page size in bytes (0: none). */
+uint64_t guest_mem_hugepage_size(void);
+/* Field `key` of /proc/meminfo (or a file in its format); -1: none. */
+long long guest_mem_meminfo(const char *meminfo, const char *key);
+
+/* How guest RAM is backed now, from /proc/self/smaps (or a file like it). */
+struct guest_mem_usage {
+	uint64_t resident_kb;
+	uint64_t huge_kb;	/* THP or hugetlbfs */
+};
+int guest_mem_usage(const struct guest_mem *mem, struct guest_mem_usage *u);
+int guest_mem_usage_from(const struct guest_mem *mem, const char *smaps,
+			 struct guest_mem_usage *u);
 /* Host pointer for [gpa, gpa+len) if it lies entirely in one RAM region. */
 void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /* End of guest-physical RAM (exclusive), used to place the 64-bit window. */

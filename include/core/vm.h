@@ -102,8 +102,8 @@ struct vm {
 
 /* Zero the VM, no fds open, buses empty.  Nothing to undo yet. */
 void vm_init(struct vm *vm);
-/* Guest RAM around the PCI hole (no KVM needed). */
-int vm_memory_alloc(struct vm *vm, uint64_t size);
+/* Guest RAM around the PCI hole (no KVM needed); flags GUEST_MEM_*. */
+int vm_memory_alloc(struct vm *vm, uint64_t size, unsigned int flags);
 /* /dev/kvm: API version, the capabilities mvm needs, nr_cpus allowed. */
 int vm_kvm_open(struct vm *vm, unsigned int nr_cpus);
 /* KVM_CREATE_VM, the VMX helpers' pages, RAM in its memory slots. */

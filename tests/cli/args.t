@@ -6,7 +6,8 @@
 "$MVM" version >"$TMP/v"; ok $? "mvm version exits 0"
 grep -Eq '^mvm [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/v"; ok $? "version format"
 "$MVM" help run >"$TMP/h"; ok $? "mvm help run exits 0"
-for o in --kernel --initrd --params --mem --cpus --name --debug-exit --pvm-compat; do
+for o in --kernel --initrd --params --mem --cpus --name --debug-exit --pvm-compat \
+	 --hugepages --mem-prealloc; do
 	grep -q -- "$o" "$TMP/h"; ok $? "help run documents $o"
 done
 "$MVM" run --help | cmp -s - "$TMP/h"; ok $? "run --help is help run"
@@ -54,9 +55,31 @@ if [ -n "${GUEST_DIR:-}" ] && [ -f "$GUEST_DIR/embedded.bzImage" ]; then
 		-- run -k "$K" -i "$TMP/big.cpio" -m 32
 	expect_fail "command line too long" 1 "command line.*(long|limit)" \
 		-- run -k "$K" -p "$(head -c 70000 /dev/zero | tr '\0' x)"
+	# RAM is allocated before /dev/kvm is opened: these fail here too.
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	if [ -n "$free" ] && grep -q '^Hugepagesize: *2048 kB' /proc/meminfo &&
+	   [ "$free" -lt 32 ]; then
+		expect_fail "--hugepages without reserved huge pages" 1 \
+			"--hugepages: the guest's 64 MiB need 32 huge pages of 2048 KiB, the host has $free free \(reserve them: sysctl vm.nr_hugepages=" \
+			-- run -k "$K" -m 64 --hugepages
+	else
+		skip "--hugepages without reserved huge pages" \
+			"the host has 32 free 2 MiB huge pages (or another size)"
+	fi
+	# More than RAM and swap together: refused when mapped, not by the
+	# OOM killer later (overcommit heuristic; mode 1 would allow it).
+	if [ "$(cat /proc/sys/vm/overcommit_memory)" != 1 ]; then
+		big=$(awk '/^(MemTotal|SwapTotal):/ { s += $2 } END { print int(s / 1024 / 2 + 1) * 4 }' /proc/meminfo)
+		expect_fail "--mem-prealloc beyond the host's memory" 1 \
+			"--mem-prealloc: cannot allocate all $big MiB of guest RAM now: Cannot allocate memory" \
+			-- run -k "$K" -m "$big" --mem-prealloc
+	else
+		skip "--mem-prealloc beyond the host's memory" "overcommit_memory is 1"
+	fi
 else
 	for t in "initrd missing" "initrd empty" "initrd larger than RAM" \
-		 "command line too long"; do
+		 "command line too long" "--hugepages without reserved huge pages" \
+		 "--mem-prealloc beyond the host's memory"; do
 		skip "$t" "embedded.bzImage not built"
 	done
 fi

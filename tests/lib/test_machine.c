@@ -81,7 +81,7 @@ int test_machine_init(struct test_machine *t, struct fake_kvm *kvm,
 	fake_kvm_reset(kvm);
 	machine_config_init(&m->cfg);
 	vm_init(vm);
-	err = vm_memory_alloc(vm, 64 << 20);
+	err = vm_memory_alloc(vm, 64 << 20, 0);
 	if (!err)
 		err = irq_router_init(&vm->router, &fake_kvm_ops, kvm,
 				      opts->nr_gsis ? opts->nr_gsis : 1024);
