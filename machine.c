@@ -24,6 +24,7 @@
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "debug/gdbstub.h"
+#include "debug/timing.h"
 #include "guest/embedded_guest.h"
 #include "hostroot/hostroot.h"
 #include "hw/absent_ports.h"
@@ -604,9 +605,11 @@ static int machine_add_virtio_nets(struct machine *m)
 	return 0;
 }
 
+/* The UART's output: panic lines, and --timing's console points. */
 static void watch_console(void *opaque, const uint8_t *buf, size_t len)
 {
 	panic_watch_feed(opaque, buf, len);
+	timing_console(buf, len);
 }
 
 /*

@@ -13,6 +13,7 @@
 
 #include "debug/control.h"
 #include "x86/pvm.h"
+#include "debug/timing.h"
 #include "debug/trace.h"
 #include "core/util.h"
 #include "machine.h"
@@ -76,9 +77,12 @@ static const char run_usage[] =
 "                        (default) or a virtio-console, hvc0 in the guest\n"
 "                        (add -p console=hvc0)\n"
 "      --trace LIST      print events of these categories (comma-separated):\n"
-"                        pci, msix, vfio, mmio, pio, irq, virtio, all\n"
+"                        pci, msix, vfio, mmio, pio, irq, virtio, exit, all\n"
 "                        (docs/debugging.md)\n"
 "      --trace-file FILE write the trace to FILE instead of stderr\n"
+"      --timing[=MARKER] at the end, print when the boot reached each phase\n"
+"                        (built, first guest entry, kernel proper, first\n"
+"                        console byte, MARKER on the serial console, end)\n"
 "      --gdb [ADDR:]PORT GDB remote stub (default address 127.0.0.1);\n"
 "                        vCPUs are GDB threads (docs/debugging.md)\n"
 "      --gdb-wait        keep the vCPUs stopped until GDB attaches\n"
@@ -163,6 +167,7 @@ enum {
 	OPT_VERBOSE,
 	OPT_HUGEPAGES,
 	OPT_MEM_PREALLOC,
+	OPT_TIMING,
 };
 
 /* --share: parse, and refuse a tag already in use. */
@@ -242,6 +247,7 @@ static int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 		{ "mem-prealloc", no_argument, NULL, OPT_MEM_PREALLOC },
+		{ "timing", optional_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -379,6 +385,13 @@ static int cmd_run(int argc, char **argv)
 		case OPT_MEM_PREALLOC:
 			cfg.mem_prealloc = true;
 			break;
+		case OPT_TIMING:
+			if (timing_enable(optarg)) {
+				pr_err("--timing='%s': the marker must be 1 to 128 bytes",
+				       optarg);
+				return 2;
+			}
+			break;
 		case OPT_VERBOSE:
 			hc->verbose = true;
 			break;
@@ -429,7 +442,10 @@ static int cmd_run(int argc, char **argv)
 		trace_close();
 		return 1;
 	}
+	timing_mark(TIMING_BUILT);
 	status = machine_run(&m);
+	if (timing_on)
+		timing_print(stderr);
 	machine_destroy(&m);
 	trace_close();
 	return status;
@@ -458,6 +474,8 @@ static int cmd_list(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
+
+	timing_start();
 
 	/* A console reader that went away must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);

@@ -44,10 +44,15 @@ int main(int argc, char **argv)
 		die("KVM_CREATE_VM");
 	if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
 		die("KVM_SET_TSS_ADDR");
-	/* Guest RAM exactly as core/guest_mem.c maps it. */
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	/* Guest RAM exactly as core/guest_mem.c maps it: 2 MiB-aligned
+	 * (reserve 2 MiB more, map over the aligned part). */
+	mem = mmap(NULL, size + (2UL << 20), PROT_NONE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
+		die("mmap");
+	mem = (void *)(((uintptr_t)mem + (2UL << 20) - 1) & ~((2UL << 20) - 1));
+	if (mmap(mem, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		 MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
 		die("mmap");
 	madvise(mem, size, MADV_HUGEPAGE);
 	slot.memory_size = size;

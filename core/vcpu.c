@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "debug/timing.h"
 #include "debug/trace.h"
 #include "core/util.h"
 #include "core/vcpu.h"
@@ -33,10 +34,81 @@ int vcpu_signals_init(void)
 	return 0;
 }
 
+static const char *const exit_names[VCPU_EXIT_REASONS] = {
+	[KVM_EXIT_UNKNOWN] = "unknown", [KVM_EXIT_EXCEPTION] = "exception",
+	[KVM_EXIT_IO] = "io", [KVM_EXIT_HYPERCALL] = "hypercall",
+	[KVM_EXIT_DEBUG] = "debug", [KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_MMIO] = "mmio", [KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window",
+	[KVM_EXIT_SHUTDOWN] = "shutdown", [KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+	[KVM_EXIT_INTR] = "intr", [KVM_EXIT_SET_TPR] = "set_tpr",
+	[KVM_EXIT_TPR_ACCESS] = "tpr_access", [KVM_EXIT_NMI] = "nmi",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_SYSTEM_EVENT] = "system_event",
+	[KVM_EXIT_IOAPIC_EOI] = "ioapic_eoi", [KVM_EXIT_HYPERV] = "hyperv",
+	[KVM_EXIT_X86_RDMSR] = "rdmsr", [KVM_EXIT_X86_WRMSR] = "wrmsr",
+	[KVM_EXIT_DIRTY_RING_FULL] = "dirty_ring_full",
+	[KVM_EXIT_X86_BUS_LOCK] = "bus_lock", [KVM_EXIT_XEN] = "xen",
+	[VCPU_EXIT_REASONS - 1] = "other",
+};
+
+const char *vcpu_exit_name(unsigned int reason)
+{
+	if (reason >= VCPU_EXIT_REASONS - 1)
+		return "other";
+	return exit_names[reason] ? exit_names[reason] : "other";
+}
+
+void vcpu_print_stat(struct vcpu *vcpu, FILE *out)
+{
+	unsigned int r;
+
+	fprintf(out, "vcpu%u exits %llu", vcpu->id,
+		(unsigned long long)vcpu->nr_exits);
+	for (r = 0; r < VCPU_EXIT_REASONS; r++)
+		if (vcpu->exits_by[r])
+			fprintf(out, " %s %llu", vcpu_exit_name(r),
+				(unsigned long long)vcpu->exits_by[r]);
+	fputc('\n', out);
+	if (vcpu->nr_emul_handled)
+		fprintf(out, "vcpu%u emulation failures handled %llu\n",
+			vcpu->id, (unsigned long long)vcpu->nr_emul_handled);
+	if (vcpu->stats.fd >= 0) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "vcpu%u kvm", vcpu->id);
+		kvm_stats_print(&vcpu->stats, prefix, out);
+	}
+}
+
+/* KVM's counters of this vCPU, where the kernel has them (5.14+). */
+static void open_stats(struct vcpu *vcpu)
+{
+	int fd = -1;
+
+	if (ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_BINARY_STATS_FD) > 0)
+		fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, 0);
+	if (fd >= 0 && kvm_stats_open(&vcpu->stats, fd))
+		pr_warn("vCPU %u: KVM's statistics are unreadable: mvm stat shows mvm's counts only",
+			vcpu->id);
+	if (fd < 0)
+		vcpu->stats.fd = -1;
+}
+
+/* --timing: the first exit from the upper half (debug/timing.c). */
+static void timing_exit(struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) == 0 && (r.rip >> 63))
+		timing_mark(TIMING_KERNEL_HIGH);
+}
+
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 {
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->stats.fd = -1;
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0) {
 		pr_errno(errno, "vCPU %u: KVM_CREATE_VCPU failed", id);
@@ -53,6 +125,7 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 		vcpu->run = NULL;
 		return -err;
 	}
+	open_stats(vcpu);
 	return 0;
 }
 
@@ -62,6 +135,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, (size_t)vcpu->vm->vcpu_mmap_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	kvm_stats_close(&vcpu->stats);
 	vcpu->run = NULL;
 	vcpu->fd = -1;
 }
@@ -245,6 +319,8 @@ static void *vcpu_thread(void *arg)
 		vm_park_point(vm, vcpu->id);
 		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
 			break;
+		if (vcpu->id == 0 && timing_wants(TIMING_FIRST_ENTRY))
+			timing_mark(TIMING_FIRST_ENTRY);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;
@@ -255,6 +331,11 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		vcpu->nr_exits++;
+		vcpu->exits_by[MIN(vcpu->run->exit_reason,
+				   VCPU_EXIT_REASONS - 1U)]++;
+		TRACE(EXIT, "%s", vcpu_exit_name(vcpu->run->exit_reason));
+		if (timing_wants(TIMING_KERNEL_HIGH))
+			timing_exit(vcpu);
 		if (!handle_exit(vcpu))
 			break;
 	}

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "debug/timing.h"
+#include "debug/trace.h"
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -532,14 +534,8 @@ void vm_print_stat(struct vm *vm, FILE *out)
 			vm->mem.flags & GUEST_MEM_HUGETLB ? "hugetlbfs" :
 			"transparent huge pages");
 
-	for (i = 0; i < vm->nr_cpus; i++) {
-		fprintf(out, "vcpu%u exits %llu\n", i,
-			(unsigned long long)vm->vcpus[i].nr_exits);
-		if (vm->vcpus[i].nr_emul_handled)
-			fprintf(out, "vcpu%u emulation failures handled %llu\n",
-				i, (unsigned long long)
-				vm->vcpus[i].nr_emul_handled);
-	}
+	for (i = 0; i < vm->nr_cpus; i++)
+		vcpu_print_stat(&vm->vcpus[i], out);
 	if (vm->router_ready) {
 		pthread_mutex_lock(&vm->router.lock);
 		rs = vm->router.stats;
@@ -651,6 +647,27 @@ static void wait_for_exit(struct vm *vm, int sfd)
 	}
 }
 
+/* --trace exit: each vCPU's exits by reason at the end, a line each. */
+static void trace_exit_counts(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_cpus; i++) {
+		char *buf = NULL, *line, *save = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			return;
+		vcpu_print_stat(&vm->vcpus[i], f);
+		fclose(f);
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			TRACE(EXIT, "%s", line);
+		free(buf);
+	}
+}
+
 int vm_run(struct vm *vm, const struct vm_frontends *fe)
 {
 	sigset_t stop, old;
@@ -698,6 +715,9 @@ int vm_run(struct vm *vm, const struct vm_frontends *fe)
 		vcpu_kick(&vm->vcpus[i]);
 	for (i = 0; i < vm->nr_cpus; i++)
 		vcpu_join(&vm->vcpus[i]);
+	timing_mark(TIMING_END);
+	if (trace_on(EXIT))
+		trace_exit_counts(vm);
 	if (fe->stop)
 		fe->stop(fe->opaque);
 	if (sfd >= 0)

@@ -29,10 +29,11 @@ static const struct {
 	{ "pio", TRACE_PIO },
 	{ "irq", TRACE_IRQ },
 	{ "virtio", TRACE_VIRTIO },
+	{ "exit", TRACE_EXIT },
 	{ "all", TRACE_ALL },
 };
 
-#define VALID_CATEGORIES "pci, msix, vfio, mmio, pio, irq, virtio, all"
+#define VALID_CATEGORIES "pci, msix, vfio, mmio, pio, irq, virtio, exit, all"
 
 static atomic_int trace_fd = STDERR_FILENO;
 static int owned_fd = -1;		/* opened by trace_open_file() */

@@ -9,9 +9,15 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <linux/kvm.h>
 
+#include "core/kvm_stats.h"
+
 struct vm;
+
+/* KVM_EXIT_* up to KVM_EXIT_NOTIFY (37, Linux 6.0); the last slot: others. */
+#define VCPU_EXIT_REASONS	39
 
 struct vcpu {
 	struct vm *vm;
@@ -21,9 +27,18 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	uint64_t nr_exits;
+	/* The exits that reached mvm, by KVM_EXIT_* (the last: any other). */
+	uint64_t exits_by[VCPU_EXIT_REASONS];
 	/* Emulation failures finished as the CPU would (core/vcpu_emul.c). */
 	uint64_t nr_emul_handled;
+	/* KVM's own counters (KVM_GET_STATS_FD); fd -1 before 5.14. */
+	struct kvm_stats stats;
 };
+
+/* "io", "mmio"... for exits_by[i]. */
+const char *vcpu_exit_name(unsigned int reason);
+/* "vcpuN exits N (io A mmio B ...)" and KVM's counters, a line each. */
+void vcpu_print_stat(struct vcpu *vcpu, FILE *out);
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
 void vcpu_destroy(struct vcpu *vcpu);

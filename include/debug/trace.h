@@ -37,7 +37,8 @@ enum {
 	TRACE_PIO	= 1U << 4,	/* port I/O exits */
 	TRACE_IRQ	= 1U << 5,	/* GSI routes, commits, irqfd, MSI inject */
 	TRACE_VIRTIO	= 1U << 6,	/* virtio transport and queues */
-	TRACE_ALL	= (1U << 7) - 1,
+	TRACE_EXIT	= 1U << 7,	/* every exit to mvm; KVM's counts */
+	TRACE_ALL	= (1U << 8) - 1,
 };
 
 /* Categories on; written only before threads start (option parsing). */

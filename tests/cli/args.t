@@ -7,7 +7,7 @@
 grep -Eq '^mvm [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/v"; ok $? "version format"
 "$MVM" help run >"$TMP/h"; ok $? "mvm help run exits 0"
 for o in --kernel --initrd --params --mem --cpus --name --debug-exit --pvm-compat \
-	 --hugepages --mem-prealloc; do
+	 --hugepages --mem-prealloc --timing; do
 	grep -q -- "$o" "$TMP/h"; ok $? "help run documents $o"
 done
 "$MVM" run --help | cmp -s - "$TMP/h"; ok $? "run --help is help run"
@@ -27,6 +27,7 @@ expect_fail "--cpus zero" 2 "--cpus '0': must be between 1 and 64" -- run -c 0
 expect_fail "--cpus too many" 2 "--cpus '65': must be between 1 and 64" -- run -c 65
 expect_fail "--name with slash" 2 "--name 'a/b': must be 1 to 63 characters" -- run --name a/b
 expect_fail "--trace unknown category" 2 "--trace: unknown category 'bogus' \(valid: pci, msix" -- run --trace pci,bogus
+expect_fail "--timing empty marker" 2 "--timing='': the marker must be 1 to 128 bytes" -- run --timing=
 expect_fail "--pvm-compat bad value" 2 "--pvm-compat 'maybe': must be 'on', 'off' or 'auto'" -- run --pvm-compat maybe
 expect_fail "stop without a name" 2 "stop: needs one VM name" -- stop
 expect_fail "stop of a VM that does not run" 1 "no VM named 'nosuchvm'" -- stop nosuchvm

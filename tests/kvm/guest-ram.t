@@ -42,6 +42,15 @@ ok $? "mvm stat reports 64 MiB of guest RAM" "got '$*'" \
 [ -n "${2:-}" ] && [ "$2" -lt 64 ]
 ok $? "without --mem-prealloc untouched RAM is not resident" "resident ${2:-?} MiB"
 
+if uname -r | awk -F. '{ exit !($1 > 5 || ($1 == 5 && $2 >= 14)) }'; then
+	grep -Eq '^vcpu0 kvm .*exits [0-9]+' "$TMP/ram-lazy.stat"
+	ok $? "mvm stat: KVM's own counters of vCPU 0 (binary stats)" \
+		"$(grep '^vcpu0' "$TMP/ram-lazy.stat")"
+else
+	skip "mvm stat: KVM's own counters of vCPU 0 (binary stats)" \
+		"kernel before 5.14"
+fi
+
 set -- $(stat_of ram-pre --mem-prealloc)
 [ "${2:-}" = 64 ]
 ok $? "--mem-prealloc: all 64 MiB resident at start" "got '$*'" \

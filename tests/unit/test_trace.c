@@ -53,7 +53,7 @@ static void test_parse(void)
 	is_int(trace_mask, TRACE_IRQ, "a bad list changes nothing");
 	ok(strstr(msg, "unknown category 'bogus'") != NULL,
 	   "the message names the bad category: %s", show(msg));
-	ok(strstr(msg, "valid: pci, msix, vfio, mmio, pio, irq, virtio, all"),
+	ok(strstr(msg, "valid: pci, msix, vfio, mmio, pio, irq, virtio, exit, all"),
 	   "the message lists the valid ones");
 	ok(one_error_line(msg, ""),
 	   "one line starting with 'mvm: '");
@@ -72,9 +72,10 @@ static void test_parse(void)
 static void test_bits(void)
 {
 	static const unsigned int bits[] = { TRACE_PCI, TRACE_MSIX,
-		TRACE_VFIO, TRACE_MMIO, TRACE_PIO, TRACE_IRQ, TRACE_VIRTIO };
+		TRACE_VFIO, TRACE_MMIO, TRACE_PIO, TRACE_IRQ, TRACE_VIRTIO,
+		TRACE_EXIT };
 	static const char *const names[] = { "pci", "msix", "vfio", "mmio",
-		"pio", "irq", "virtio" };
+		"pio", "irq", "virtio", "exit" };
 	unsigned int i, all = 0;
 	bool distinct = true, named = true;
 
