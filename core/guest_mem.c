@@ -13,7 +13,14 @@
  * mapping is placed at a 1 GiB boundary when the RAM is that large (2 MiB
  * otherwise), MADV_HUGEPAGE asks for THP, and each slot starts at an
  * offset as aligned as its guest-physical address (GPA 0 at offset 0; GPA
- * 4 GiB at low_size = MMIO_HOLE_START, 3 GiB).
+ * 4 GiB at high_host, as aligned).
+ *
+ * Guard gaps: the low and the high region are separate mappings inside
+ * one reservation, each followed by an inaccessible (PROT_NONE) gap as
+ * large as the alignment, so a host-side overrun from the end of either
+ * faults instead of landing in the other region or in unrelated memory:
+ *
+ *   host: [low RAM][guard][high RAM][guard]     (high only above 3 GiB)
  */
 #include <stdio.h>
 #include <sys/mman.h>
@@ -31,34 +38,34 @@
 #endif
 
 /*
- * mmap() `size` bytes at an `align`-aligned address: reserve size + align
- * of address space, map over the aligned part (MAP_FIXED replaces the
- * reservation there), give back the two ends.
+ * Reserve `len` bytes of address space at an `align`-aligned address,
+ * inaccessible (PROT_NONE): the RAM regions are mapped over parts of it
+ * (MAP_FIXED), the rest stays as guard gaps.
  */
-static void *map_aligned(uint64_t size, uint64_t align, int flags, int fd)
+static uint8_t *reserve_aligned(uint64_t len, uint64_t align)
 {
-	uint64_t span = size + align;
+	uint64_t span = len + align;
 	uint8_t *r, *a;
-	void *p;
 
 	r = mmap(NULL, span, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r == MAP_FAILED)
-		return MAP_FAILED;
+		return NULL;
 	a = (uint8_t *)ALIGN_UP((uintptr_t)r, (uintptr_t)align);
-	p = mmap(a, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		munmap(r, span);
-		errno = e;
-		return MAP_FAILED;
-	}
 	if (a > r)
 		munmap(r, (size_t)(a - r));
-	if (r + span > a + size)
-		munmap(a + size, (size_t)(r + span - (a + size)));
+	if (r + span > a + len)
+		munmap(a + len, (size_t)(r + span - (a + len)));
 	return a;
+}
+
+static int map_region(uint8_t *at, uint64_t len, int flags, int fd,
+		      uint64_t off)
+{
+	void *p = mmap(at, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd,
+		       (off_t)off);
+
+	return p == MAP_FAILED ? -errno : 0;
 }
 
 /* Touch every page once: for kernels without MADV_POPULATE_WRITE. */
@@ -70,18 +77,32 @@ static void touch_pages(uint8_t *p, uint64_t size, uint64_t step)
 		__atomic_fetch_add(p + off, 0, __ATOMIC_RELAXED);
 }
 
-static int populate(struct guest_mem *mem)
+static int populate(uint8_t *p, uint64_t size, uint64_t page)
 {
-	if (madvise(mem->host, mem->size, MADV_POPULATE_WRITE) == 0)
+	if (madvise(p, size, MADV_POPULATE_WRITE) == 0)
 		return 0;
 	if (errno != EINVAL)
 		return -errno;
 	/*
 	 * Before 5.14: touch.  Hugetlb pages were reserved by mmap() (no
-	 * MAP_NORESERVE), so this cannot SIGBUS; anonymous memory can be
-	 * overcommitted, as with any touch of guest RAM.
+	 * MAP_NORESERVE), so this cannot SIGBUS; anonymous memory was
+	 * accounted at mmap(), as for any touch of guest RAM.
 	 */
-	touch_pages(mem->host, mem->size, mem->page_size);
+	touch_pages(p, size, page);
+	return 0;
+}
+
+/* Each region: THP advice, or every page now (GUEST_MEM_PREALLOC). */
+static int prepare_region(const struct guest_mem *mem, uint8_t *p,
+			  uint64_t len)
+{
+	if (!len)
+		return 0;
+	/* Guest RAM is large and mostly idle: let THP back it if it can. */
+	if (!(mem->flags & GUEST_MEM_HUGETLB))
+		madvise(p, len, MADV_HUGEPAGE);
+	if (mem->flags & GUEST_MEM_PREALLOC)
+		return populate(p, len, mem->page_size);
 	return 0;
 }
 
@@ -89,9 +110,9 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t size, unsigned int flags)
 {
 	bool huge = flags & GUEST_MEM_HUGETLB;
 	uint64_t page = huge ? guest_mem_hugepage_size() : 4 * KiB;
-	int fd = -1, mflags;
-	void *p;
-	int err;
+	uint64_t low, high, guard;
+	int fd = -1, mflags, err;
+	uint8_t *base;
 
 	memset(mem, 0, sizeof(*mem));
 	mem->fd = -1;
@@ -121,33 +142,43 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t size, unsigned int flags)
 	 */
 	if (!huge && !(flags & GUEST_MEM_PREALLOC))
 		mflags |= MAP_NORESERVE;
-	mem->align = size >= GiB ? GiB : 2 * MiB;
-	mem->align = MAX(mem->align, page);
-	p = map_aligned(size, mem->align, mflags, fd);
-	if (p == MAP_FAILED) {
+	low = MIN(size, MMIO_HOLE_START);
+	high = size - low;
+	mem->align = MAX(size >= GiB ? GiB : 2 * MiB, page);
+	/* A guard as large as the alignment keeps the high region aligned. */
+	guard = mem->align;
+	mem->map_len = low + guard + (high ? high + guard : 0);
+	base = reserve_aligned(mem->map_len, mem->align);
+	if (!base) {
 		err = -errno;
-		if (fd >= 0)
-			close(fd);
-		return err;
+		goto fail;
 	}
-	/* Guest RAM is large and mostly idle: let THP back it if it can. */
-	if (!huge)
-		madvise(p, size, MADV_HUGEPAGE);
+	mem->host = base;
+	mem->high_host = high ? base + low + guard : NULL;
 	mem->fd = fd;
-	mem->host = p;
 	mem->size = size;
 	mem->flags = flags;
 	mem->page_size = page;
-	mem->low_size = MIN(size, MMIO_HOLE_START);
-	mem->high_size = size - mem->low_size;
-	if (flags & GUEST_MEM_PREALLOC) {
-		err = populate(mem);
-		if (err) {
-			guest_mem_destroy(mem);
-			return err;
-		}
-	}
-	return 0;
+	mem->low_size = low;
+	mem->high_size = high;
+	/* The memfd holds the regions back to back: byte i of the file is
+	 * guest RAM byte i (low region, then high). */
+	err = map_region(mem->host, low, mflags, fd, 0);
+	if (!err && high)
+		err = map_region(mem->high_host, high, mflags, fd, low);
+	if (!err)
+		err = prepare_region(mem, mem->host, low);
+	if (!err)
+		err = prepare_region(mem, mem->high_host, high);
+	if (!err)
+		return 0;
+	guest_mem_destroy(mem);
+	return err;
+fail:
+	if (fd >= 0)
+		close(fd);
+	mem->fd = -1;
+	return err;
 }
 
 int guest_mem_init(struct guest_mem *mem, uint64_t size)
@@ -164,11 +195,11 @@ void guest_mem_destroy(struct guest_mem *mem)
 {
 	/* fd is only meaningful once mapped (a zeroed struct has fd 0). */
 	if (mem->host) {
-		munmap(mem->host, mem->size);
+		munmap(mem->host, mem->map_len);
 		if (mem->fd >= 0)
 			close(mem->fd);
 	}
-	mem->host = NULL;
+	mem->host = mem->high_host = NULL;
 	mem->fd = -1;
 }
 
@@ -218,7 +249,7 @@ int guest_mem_usage_from(const struct guest_mem *mem, const char *smaps,
 		"AnonHugePages", "ShmemPmdMapped", "FilePmdMapped",
 		"Private_Hugetlb", "Shared_Hugetlb",
 	};
-	uintptr_t lo = (uintptr_t)mem->host, hi = lo + mem->size;
+	uintptr_t lo = (uintptr_t)mem->host, hi = lo + mem->map_len;
 	char line[512];
 	bool inside = false;
 	unsigned int i;
@@ -268,7 +299,7 @@ void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	if (gpa >= HIGH_RAM_START && gpa - HIGH_RAM_START < mem->high_size) {
 		if (len > mem->high_size - (gpa - HIGH_RAM_START))
 			return NULL;
-		return mem->host + mem->low_size + (gpa - HIGH_RAM_START);
+		return mem->high_host + (gpa - HIGH_RAM_START);
 	}
 	return NULL;
 }

@@ -231,7 +231,7 @@ static int vm_memslots_init(struct vm *vm)
 
 	if (!err && vm->mem.high_size)
 		err = set_memslot(vm, 1, HIGH_RAM_START, vm->mem.high_size,
-				  vm->mem.host + vm->mem.low_size);
+				  vm->mem.high_host);
 	return err;
 }
 

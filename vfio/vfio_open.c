@@ -207,7 +207,7 @@ static int map_guest_ram(struct vfio_pci *vd)
 	vd->dma_mapped_low = true;
 	if (mem->high_size) {
 		err = dma_map(vd, HIGH_RAM_START, mem->high_size,
-			      mem->host + mem->low_size);
+			      mem->high_host);
 		if (err)
 			return err;
 		vd->dma_mapped_high = true;

@@ -286,8 +286,7 @@ int vhost_user_set_mem_table(struct vhost_user *vu,
 	if (mem->high_size) {
 		put_le64(b + 40, guest_mem_top(mem) - mem->high_size);
 		put_le64(b + 48, mem->high_size);
-		put_le64(b + 56, (uint64_t)(uintptr_t)(mem->host +
-						       mem->low_size));
+		put_le64(b + 56, (uint64_t)(uintptr_t)mem->high_host);
 		put_le64(b + 64, mem->low_size);
 		n++;
 	}

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest RAM: one mapping (anonymous, or a memfd when shared; hugetlbfs
- * pages on request) split around the 32-bit MMIO hole.  Bytes [0,
- * low_size) are guest-physical [0, low_size); the rest is guest-physical
- * [4 GiB, 4 GiB + high_size).  Every host access to guest memory goes
+ * Guest RAM (anonymous, or a memfd when shared; hugetlbfs pages on
+ * request) split around the 32-bit MMIO hole: guest-physical [0,
+ * low_size) at host, [4 GiB, 4 GiB + high_size) at high_host, each
+ * followed by a guard gap.  Every host access to guest memory goes
  * through gpa_to_hva(), which checks bounds.
  */
 #ifndef MVM_GUEST_MEM_H
@@ -15,7 +15,9 @@
 #include <stdbool.h>
 
 struct guest_mem {
-	uint8_t *host;		/* aligned to `align` (guest_mem.c) */
+	uint8_t *host;		/* low RAM, aligned to `align` (guest_mem.c) */
+	uint8_t *high_host;	/* high RAM (NULL: none), after a guard gap */
+	uint64_t map_len;	/* the reservation: RAM and guard gaps */
 	uint64_t size;		/* total RAM bytes */
 	uint64_t low_size;	/* RAM below the MMIO hole */
 	uint64_t high_size;	/* RAM from HIGH_RAM_START */

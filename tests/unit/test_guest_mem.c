@@ -2,14 +2,17 @@
 /*
  * Guest RAM placement and backing (core/guest_mem.c): the host mapping is
  * aligned so KVM can map the guest with large pages (2 MiB, 1 GiB from
- * 1 GiB of RAM) and the high slot's host offset is as aligned as its
- * guest-physical address; --mem-prealloc makes every page resident at
+ * 1 GiB of RAM) and the high slot's host address is as aligned as its
+ * guest-physical address; a write one byte past either region faults
+ * (guard gaps); --mem-prealloc makes every page resident at
  * once; hugetlb RAM fails with ENOMEM, not later, when the host has too
  * few huge pages; /proc/meminfo and smaps are read right (files in their
  * format).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -23,11 +26,26 @@ static void bail(const char *what)
 	exit(1);
 }
 
+/* Does a write to p kill a child with SIGSEGV? */
+static bool faults(uint8_t *p)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		*(volatile uint8_t *)p = 1;
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) &&
+	       WTERMSIG(st) == SIGSEGV;
+}
+
 static void check_alignment(uint64_t size, unsigned int flags,
 			    const char *what)
 {
 	uint64_t want = size >= GiB ? GiB : 2 * MiB;
 	struct guest_mem mem;
+	uint8_t *last;
 	int err = guest_mem_alloc(&mem, size, flags);
 
 	is_int(err, 0, "%s: %llu MiB allocated", what,
@@ -38,19 +56,28 @@ static void check_alignment(uint64_t size, unsigned int flags,
 	   "%s: host address %p is %llu MiB-aligned", what, (void *)mem.host,
 	   (unsigned long long)(want >> 20));
 	if (mem.high_size)
-		ok(IS_ALIGNED((uintptr_t)(mem.host + mem.low_size), GiB) &&
+		ok(IS_ALIGNED((uintptr_t)mem.high_host, GiB) &&
 		   IS_ALIGNED(HIGH_RAM_START, GiB),
 		   "%s: the 4 GiB slot starts 1 GiB-aligned on the host too",
 		   what);
 	ok(gpa_to_hva(&mem, 0, 4096) == mem.host &&
 	   gpa_to_hva(&mem, mem.low_size - 4096, 4096) ==
-	   mem.host + mem.low_size - 4096,
+	   mem.host + mem.low_size - 4096 &&
+	   (!mem.high_size ||
+	    gpa_to_hva(&mem, HIGH_RAM_START, 1) == mem.high_host),
 	   "%s: RAM is where gpa_to_hva() says", what);
-	/* The whole mapping is ours: write its first and last byte. */
+	/* Every region is ours: write its first and last byte. */
+	last = gpa_to_hva(&mem, guest_mem_top(&mem) - 1, 1);
 	mem.host[0] = 1;
-	mem.host[size - 1] = 2;
-	ok(mem.host[0] == 1 && mem.host[size - 1] == 2,
+	*last = 2;
+	ok(mem.host[0] == 1 && *last == 2,
 	   "%s: first and last byte writable", what);
+	/* One byte past each region faults (the guard gaps). */
+	ok(faults(mem.host + mem.low_size),
+	   "%s: a write one byte past low RAM faults", what);
+	if (mem.high_size)
+		ok(faults(mem.high_host + mem.high_size),
+		   "%s: a write one byte past high RAM faults", what);
 	guest_mem_destroy(&mem);
 }
 
@@ -128,7 +155,7 @@ static char *write_file(const char *text)
 static void check_parsers(void)
 {
 	struct guest_mem mem = { .host = (uint8_t *)0x7f0040000000ULL,
-				 .size = 1 * GiB };
+				 .size = 1 * GiB, .map_len = 1 * GiB };
 	struct guest_mem_usage u;
 	char smaps[2048];
 	char *mi, *sm;

@@ -321,7 +321,7 @@ static void test_mem_table(void)
 		   get_le64(r->payload + 16) == big.low_size &&
 		   get_le64(r->payload + 40) == guest_mem_top(&big) - big.high_size &&
 		   get_le64(r->payload + 48) == big.high_size &&
-		   get_le64(r->payload + 56) == (uint64_t)(uintptr_t)(big.host + big.low_size) &&
+		   get_le64(r->payload + 56) == (uint64_t)(uintptr_t)big.high_host &&
 		   get_le64(r->payload + 64) == big.low_size,
 		   "two regions: low RAM at 0, high RAM above the hole at file offset low_size");
 		guest_mem_destroy(&big);
