@@ -387,6 +387,8 @@ static int machine_alloc_ram(struct machine *m)
 		flags |= GUEST_MEM_HUGETLB;
 	if (m->cfg.mem_prealloc)
 		flags |= GUEST_MEM_PREALLOC;
+	if (m->cfg.mem_overcommit)
+		flags |= GUEST_MEM_OVERCOMMIT;
 	return vm_memory_alloc(&m->vm, m->cfg.mem_size, flags);
 }
 

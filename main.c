@@ -45,6 +45,8 @@ static const char run_usage[] =
 "                        (hugetlbfs, default size; see /proc/meminfo)\n"
 "      --mem-prealloc    allocate all of guest RAM at start (no page faults\n"
 "                        later; fails at once if the host lacks the memory)\n"
+"      --mem-overcommit  allow more guest RAM than the host has available\n"
+"                        (MemAvailable + SwapFree; refused otherwise)\n"
 "  -c, --cpus N          number of vCPUs (default 1, at most 64)\n"
 "  -d, --disk FILE[,ro][,format=raw|qcow2]\n"
 "                        add a virtio-blk disk (/dev/vda, vdb... in order;\n"
@@ -167,6 +169,7 @@ enum {
 	OPT_VERBOSE,
 	OPT_HUGEPAGES,
 	OPT_MEM_PREALLOC,
+	OPT_MEM_OVERCOMMIT,
 	OPT_TIMING,
 };
 
@@ -247,6 +250,7 @@ static int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 		{ "mem-prealloc", no_argument, NULL, OPT_MEM_PREALLOC },
+		{ "mem-overcommit", no_argument, NULL, OPT_MEM_OVERCOMMIT },
 		{ "timing", optional_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -384,6 +388,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_MEM_PREALLOC:
 			cfg.mem_prealloc = true;
+			break;
+		case OPT_MEM_OVERCOMMIT:
+			cfg.mem_overcommit = true;
 			break;
 		case OPT_TIMING:
 			if (timing_enable(optarg)) {

@@ -203,15 +203,44 @@ static int hugepages_check(uint64_t size)
 	return 0;
 }
 
+/*
+ * Guest RAM the host cannot give would end mvm in the OOM killer in the
+ * middle of a boot: refuse it up front, with the numbers, unless the
+ * user asked for overcommit (then say what may happen).
+ */
+static int available_check(uint64_t size, bool overcommit)
+{
+	long long avail = guest_mem_meminfo("/proc/meminfo", "MemAvailable");
+	long long swap = guest_mem_meminfo("/proc/meminfo", "SwapFree");
+	uint64_t have;
+
+	if (avail < 0)
+		return 0;	/* no MemAvailable (before 3.14): cannot tell */
+	have = ((uint64_t)avail + (uint64_t)MAX(swap, 0LL)) * KiB;
+	if (size <= have)
+		return 0;
+	if (overcommit) {
+		pr_warn("--mem %llu MiB: more than the host has available (%llu MiB), as --mem-overcommit allows: the host's OOM killer may end mvm if the guest uses it all",
+			(unsigned long long)(size >> 20),
+			(unsigned long long)(have >> 20));
+		return 0;
+	}
+	pr_err("--mem %llu MiB: more than the host has available (%llu MiB: MemAvailable + SwapFree in /proc/meminfo); give less, or --mem-overcommit",
+	       (unsigned long long)(size >> 20),
+	       (unsigned long long)(have >> 20));
+	return -ENOMEM;
+}
+
 int vm_memory_alloc(struct vm *vm, uint64_t size, unsigned int flags)
 {
 	int err;
 
-	if (flags & GUEST_MEM_HUGETLB) {
+	if (flags & GUEST_MEM_HUGETLB)
 		err = hugepages_check(size);
-		if (err)
-			return err;
-	}
+	else
+		err = available_check(size, flags & GUEST_MEM_OVERCOMMIT);
+	if (err)
+		return err;
 	err = guest_mem_alloc(&vm->mem, size, flags);
 	if (err && flags & GUEST_MEM_PREALLOC && err == -ENOMEM)
 		pr_errno(-err, "--mem-prealloc: cannot allocate all %llu MiB of guest RAM now",

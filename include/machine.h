@@ -37,6 +37,7 @@ struct machine_config {
 	uint64_t mem_size;		/* bytes */
 	bool hugepages;			/* --hugepages: hugetlbfs RAM */
 	bool mem_prealloc;		/* --mem-prealloc: all RAM at start */
+	bool mem_overcommit;		/* --mem-overcommit: more than free */
 	unsigned int nr_cpus;
 	const char *name;
 	bool debug_exit;		/* port 0xf4 ends the VM with a status */

@@ -39,6 +39,9 @@ enum {
 	GUEST_MEM_HUGETLB	= 1U << 1,
 	/* Every page allocated now (MADV_POPULATE_WRITE). */
 	GUEST_MEM_PREALLOC	= 1U << 2,
+	/* More than the host has available is allowed (vm_memory_alloc()
+	 * refuses it otherwise); guest_mem itself ignores this. */
+	GUEST_MEM_OVERCOMMIT	= 1U << 3,
 };
 
 /*

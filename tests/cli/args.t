@@ -7,7 +7,7 @@
 grep -Eq '^mvm [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/v"; ok $? "version format"
 "$MVM" help run >"$TMP/h"; ok $? "mvm help run exits 0"
 for o in --kernel --initrd --params --mem --cpus --name --debug-exit --pvm-compat \
-	 --hugepages --mem-prealloc --timing; do
+	 --hugepages --mem-prealloc --mem-overcommit --timing; do
 	grep -q -- "$o" "$TMP/h"; ok $? "help run documents $o"
 done
 "$MVM" run --help | cmp -s - "$TMP/h"; ok $? "run --help is help run"
@@ -67,20 +67,21 @@ if [ -n "${GUEST_DIR:-}" ] && [ -f "$GUEST_DIR/embedded.bzImage" ]; then
 		skip "--hugepages without reserved huge pages" \
 			"the host has 32 free 2 MiB huge pages (or another size)"
 	fi
-	# More than RAM and swap together: refused when mapped, not by the
-	# OOM killer later (overcommit heuristic; mode 1 would allow it).
-	if [ "$(cat /proc/sys/vm/overcommit_memory)" != 1 ]; then
-		big=$(awk '/^(MemTotal|SwapTotal):/ { s += $2 } END { print int(s / 1024 / 2 + 1) * 4 }' /proc/meminfo)
-		expect_fail "--mem-prealloc beyond the host's memory" 1 \
-			"--mem-prealloc: cannot allocate all $big MiB of guest RAM now: Cannot allocate memory" \
-			-- run -k "$K" -m "$big" --mem-prealloc
-	else
-		skip "--mem-prealloc beyond the host's memory" "overcommit_memory is 1"
-	fi
+	# More than the host has: refused up front, not by the OOM killer
+	# in mid-boot; --mem-overcommit allows it with a warning.
+	big=$(awk '/^(MemTotal|SwapTotal):/ { s += $2 } END { print int(s / 1024 / 2 + 1) * 4 }' /proc/meminfo)
+	expect_fail "--mem beyond the host's memory" 1 \
+		"--mem $big MiB: more than the host has available \([0-9]+ MiB: MemAvailable \+ SwapFree in /proc/meminfo\); give less, or --mem-overcommit" \
+		-- run -k "$K" -m "$big"
+	timeout 30 "$MVM" run -k "$K" -m "$big" --mem-overcommit --debug-exit \
+		</dev/null >/dev/null 2>"$TMP/oc.err"
+	grep -q -- "--mem $big MiB: more than the host has available ([0-9]* MiB), as --mem-overcommit allows" "$TMP/oc.err"
+	ok $? "--mem-overcommit: the same size goes on, with a warning" "$(cat "$TMP/oc.err")"
 else
 	for t in "initrd missing" "initrd empty" "initrd larger than RAM" \
 		 "command line too long" "--hugepages without reserved huge pages" \
-		 "--mem-prealloc beyond the host's memory"; do
+		 "--mem beyond the host's memory" \
+		 "--mem-overcommit: the same size goes on, with a warning"; do
 		skip "$t" "embedded.bzImage not built"
 	done
 fi
