@@ -494,6 +494,11 @@ int machine_add_pci(struct machine *m)
 	m->mmio64_base = base;
 	m->mmio64_size = PCI_MMIO64_SIZE;
 	pci_bus_init(m->pci, &vm->pio, &vm->mmio, base, PCI_MMIO64_SIZE);
+	pci_bus_reserve(m->pci, 0, vm->mem.low_size, "guest RAM");
+	pci_bus_reserve(m->pci, HIGH_RAM_START, vm->mem.high_size,
+			"guest RAM above 4 GiB");
+	pci_bus_reserve(m->pci, IOAPIC_ADDR, IOAPIC_SIZE, "the IOAPIC");
+	pci_bus_reserve(m->pci, LAPIC_ADDR, LAPIC_SIZE, "the local APIC");
 	m->pci->irq_set = vm_irq_line;
 	m->pci->irq_opaque = vm;
 	m->devctx = (struct device_ctx){

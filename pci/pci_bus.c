@@ -185,10 +185,21 @@ int pci_bus_init(struct pci_bus *bus, struct iobus *pio, struct iobus *mmio,
 				     &ecam_ops, bus, "pci-ecam");
 	if (err)
 		return err;
+	pci_bus_reserve(bus, PCI_ECAM_BASE, PCI_ECAM_SIZE, "the PCI ECAM window");
 
 	pci_device_init(&bus->host_bridge, "host-bridge", HOST_BRIDGE_VENDOR,
 			HOST_BRIDGE_DEVICE, CLASS_HOST_BRIDGE);
 	return pci_bus_register(bus, &bus->host_bridge, 0);
+}
+
+void pci_bus_reserve(struct pci_bus *bus, uint64_t start, uint64_t size,
+		     const char *what)
+{
+	if (!size || bus->nr_reserved == PCI_MAX_RESERVED)
+		return;
+	bus->reserved[bus->nr_reserved++] = (struct pci_reserved){
+		.start = start, .end = start + size, .what = what,
+	};
 }
 
 void pci_bus_destroy(struct pci_bus *bus)

@@ -139,6 +139,19 @@ static int bar_map(struct pci_device *dev, unsigned int n, uint64_t addr,
 	return iobus_unregister(io, addr, bar->opaque);
 }
 
+/* The reserved range a memory BAR at [addr, addr + size) overlaps. */
+static const char *reserved_overlap(const struct pci_bus *bus, uint64_t addr,
+				    uint64_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < bus->nr_reserved; i++)
+		if (addr < bus->reserved[i].end &&
+		    bus->reserved[i].start < addr + size)
+			return bus->reserved[i].what;
+	return NULL;
+}
+
 void pci_update_bars(struct pci_device *dev)
 {
 	uint16_t cmd = pci_cfg_get16(dev, PCI_COMMAND);
@@ -157,12 +170,25 @@ void pci_update_bars(struct pci_device *dev)
 				PCI_COMMAND_MEMORY);
 		/*
 		 * A BAR at 0 or one that wraps (mid-sizing: all ones) is not
-		 * decoded; neither is one in the ECAM/APIC range.
+		 * decoded; neither is a memory BAR over one of the board's
+		 * reserved ranges (RAM, ECAM, the APICs).
 		 */
 		if (!addr || addr + bar->size - 1 < addr)
 			want = false;
 		if (bar->type == PCI_BAR_IO && addr + bar->size > 0x10000)
 			want = false;
+		if (want && bar->type != PCI_BAR_IO) {
+			const char *what = reserved_overlap(dev->bus, addr,
+							    bar->size);
+
+			if (what) {
+				pr_warn_ratelimited("%s: BAR%u at %#llx overlaps %s: not decoded",
+						    dev->name, n,
+						    (unsigned long long)addr,
+						    what);
+				want = false;
+			}
+		}
 		if (bar->mapped && (!want || addr != bar->mapped_addr)) {
 			bar_map(dev, n, bar->mapped_addr, false);
 			bar->mapped = false;

@@ -744,9 +744,10 @@ static bool cfg_window(struct virtio_dev *vdev, unsigned int *off,
 	uint32_t o = pci_cfg_get32(&vdev->pci, cap + VIRTIO_PCI_CAP_OFFSET);
 	uint32_t l = pci_cfg_get32(&vdev->pci, cap + VIRTIO_PCI_CAP_LENGTH);
 
+	/* o > SIZE - l, not o + l > SIZE: the sum wraps at 0xfffffffc. */
 	if (vdev->pci.cfg[cap + VIRTIO_PCI_CAP_BAR] != VIRTIO_PCI_BAR ||
 	    (l != 1 && l != 2 && l != 4) || (o & (l - 1)) ||
-	    o + l > VIRTIO_PCI_BAR_SIZE)
+	    o > VIRTIO_PCI_BAR_SIZE - l)
 		return false;
 	*off = o;
 	*len = l;

@@ -72,6 +72,8 @@ struct pci_device {
 	void *priv;
 };
 
+#define PCI_MAX_RESERVED	8
+
 struct pci_bus {
 	pthread_mutex_t lock;
 	struct iobus *pio;
@@ -83,11 +85,25 @@ struct pci_bus {
 	uint64_t io_next, mmio32_next, mmio64_next, mmio64_end;
 	void (*irq_set)(void *opaque, unsigned int pin, int level);
 	void *irq_opaque;
+	/* Ranges no memory BAR may decode over (pci_bus_reserve()). */
+	struct pci_reserved {
+		uint64_t start, end;	/* [start, end) */
+		const char *what;
+	} reserved[PCI_MAX_RESERVED];
+	unsigned int nr_reserved;
 };
 
 int pci_bus_init(struct pci_bus *bus, struct iobus *pio, struct iobus *mmio,
 		 uint64_t mmio64_base, uint64_t mmio64_size);
 void pci_bus_destroy(struct pci_bus *bus);
+/*
+ * The board's fixed ranges (guest RAM, ECAM, the APICs): a memory BAR a
+ * guest moves over one is not decoded (a warning says why), since the
+ * RAM memslot or the in-kernel APIC would take the accesses first, and
+ * on real hardware that is a firmware bug.  At most PCI_MAX_RESERVED.
+ */
+void pci_bus_reserve(struct pci_bus *bus, uint64_t start, uint64_t size,
+		     const char *what);
 
 /* Prepare an empty type-0 function (IDs, class); all bytes read-only. */
 void pci_device_init(struct pci_device *dev, const char *name,

@@ -170,6 +170,20 @@ int main(void)
 	ok(iobus_find(&pio, 0xd01f) && !iobus_find(&pio, 0xd020),
 	   "I/O BAR decodes exactly 32 ports");
 	ok(!dev.bars[2].mapped, "BAR2 at address 0 is not decoded");
+	/* Over a reserved range (the bus reserves ECAM; a board adds RAM):
+	 * not decoded, and decoded again once moved away. */
+	pci_bus_reserve(&bus, 0, 64 << 20, "guest RAM");
+	cfg_write(3 << 3, PCI_BASE_ADDRESS_0, 4, 0xe0000000);
+	ok(!dev.bars[0].mapped && iobus_find(&mmio, 0xe0000000) &&
+	   iobus_find(&mmio, 0xe0000000)->opaque != &dev,
+	   "BAR0 moved over ECAM: not decoded, ECAM still answers");
+	cfg_write(3 << 3, PCI_BASE_ADDRESS_0, 4, 0x01000000);
+	ok(!dev.bars[0].mapped && !iobus_find(&mmio, 0x01000000),
+	   "BAR0 moved into guest RAM: not decoded");
+	cfg_write(3 << 3, PCI_BASE_ADDRESS_0, 4, 0xc8000000);
+	ok(dev.bars[0].mapped && iobus_find(&mmio, 0xc8000000) &&
+	   iobus_find(&mmio, 0xc8000000)->opaque == &dev,
+	   "BAR0 moved back: decoded again");
 
 	/* Read-only and RW1C bits. */
 	cfg_write(3 << 3, PCI_VENDOR_ID, 4, 0);

@@ -251,6 +251,16 @@ static void test_negotiation(void)
 			VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	is_int(vtest_status(&d), VIRTIO_STATUS_ACKNOWLEDGE,
 	       "PCI_CFG window with length 3 is ignored");
+	/* An offset whose end wraps in 32 bits is outside the BAR too: the
+	 * window is ignored and cfg_data keeps what the driver wrote (an
+	 * active window would read back BAR bytes, zero out there). */
+	vtest_cfg_write(&d, d.cap_pcicfg + VIRTIO_PCI_CAP_LENGTH, 4, 4);
+	vtest_cfg_write(&d, d.cap_pcicfg + VIRTIO_PCI_CAP_OFFSET, 4,
+			0xfffffffc);
+	vtest_cfg_write(&d, d.cap_pcicfg + VIRTIO_PCI_CFG_DATA, 4, 0xdeadbeef);
+	is_int(vtest_cfg_read(&d, d.cap_pcicfg + VIRTIO_PCI_CFG_DATA, 4),
+	       0xdeadbeef,
+	       "PCI_CFG window at offset 0xfffffffc (end wraps) is ignored");
 	teardown(&m);
 }
 
