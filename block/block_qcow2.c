@@ -33,6 +33,30 @@ static uint64_t be64_at(const uint8_t *p)
 	return be64toh(v);
 }
 
+/*
+ * Does the cluster at off hold an L2 table or a refcount block?  The
+ * tables that point at them are in memory (q->l1, q->rt): a linear scan,
+ * short for any real image (one L1 entry per 512 MiB of disk with 64 KiB
+ * clusters).
+ */
+static bool is_table_cluster(struct qcow2 *q, uint64_t off)
+{
+	uint64_t i;
+
+	for (i = 0; q->l1 && i < q->l1_size; i++)
+		if ((q->l1[i] & QCOW2_OFFSET_MASK) == off)
+			return true;
+	for (i = 0; q->rt && i < q->rt_entries; i++)
+		if ((q->rt[i] & QCOW2_OFFSET_MASK) == off)
+			return true;
+	return false;
+}
+
+bool qcow2_is_data_overlap(struct qcow2 *q, uint64_t off)
+{
+	return qcow2_is_metadata(q, off) || is_table_cluster(q, off);
+}
+
 bool qcow2_is_metadata(struct qcow2 *q, uint64_t off)
 {
 	uint64_t end = off + q->cluster_size;

@@ -107,6 +107,8 @@ static inline bool qcow2_in_file(struct qcow2 *q, uint64_t off, uint64_t len)
 
 /* True if a cluster at off would overlap the header, L1 or refcount table. */
 bool qcow2_is_metadata(struct qcow2 *q, uint64_t off);
+/* The same, or an L2 table or refcount block: no data cluster may be. */
+bool qcow2_is_data_overlap(struct qcow2 *q, uint64_t off);
 
 /* qcow2_map.c */
 int qcow2_l2_load(struct qcow2 *q, uint64_t l2_off, uint64_t **tab);

@@ -17,13 +17,19 @@
 
 #include "qcow2.h"
 
-/* May the cluster at host (data or L2 table) be changed in place? */
-static int may_write(struct qcow2 *q, uint64_t host, bool copied)
+/*
+ * May the cluster at host (data, or an L2 table) be changed in place?  A
+ * data cluster that is also an L2 table or a refcount block would let the
+ * guest write the image's own metadata (QEMU's overlap checks refuse it
+ * too, qcow2_check_metadata_overlap()).
+ */
+static int may_write(struct qcow2 *q, uint64_t host, bool copied, bool data)
 {
 	uint64_t rc;
 	int ret;
 
-	if (qcow2_is_metadata(q, host)) {
+	if (data ? qcow2_is_data_overlap(q, host) :
+		   qcow2_is_metadata(q, host)) {
 		qcow2_err(q, "cluster at host offset %#llx overlaps the image header or tables (image corrupt)",
 			  (unsigned long long)host);
 		return -EIO;
@@ -52,7 +58,7 @@ static int l2_for_write(struct qcow2 *q, uint64_t vc, uint64_t *l2_off,
 		return 0;
 	ret = qcow2_l2_load(q, *l2_off, tab);
 	if (!ret)
-		ret = may_write(q, *l2_off, l1e & QCOW2_OFLAG_COPIED);
+		ret = may_write(q, *l2_off, l1e & QCOW2_OFLAG_COPIED, false);
 	return ret;
 }
 
@@ -166,7 +172,7 @@ static int write_zero_prealloc(struct qcow2 *q, uint64_t vc, uint64_t e,
 	}
 	ret = l2_for_write(q, vc, &l2_off, &tab);
 	if (!ret)
-		ret = may_write(q, host, e & QCOW2_OFLAG_COPIED);
+		ret = may_write(q, host, e & QCOW2_OFLAG_COPIED, true);
 	if (ret)
 		return ret;
 	memset(q->wbuf, 0, q->cluster_size);
@@ -246,7 +252,7 @@ int qcow2_pwritev(struct blockdev *bd, const struct iovec *iov, int cnt,
 			return ret;
 		switch (qcow2_classify(q, e, &host, &clen)) {
 		case QCOW2_NORMAL:
-			ret = may_write(q, host, e & QCOW2_OFLAG_COPIED);
+			ret = may_write(q, host, e & QCOW2_OFLAG_COPIED, true);
 			if (ret)
 				return ret;
 			m = iovc_slice(&c, n, sl, cnt);

@@ -570,6 +570,18 @@ static void test_runtime_corruption(void)
 	be64_put(img + H_L2, H_L1 | COPIED);
 	expect_io_error(true, 0, "overlaps the image header or tables",
 			"data cluster on the L1 table");
+	/* Data clusters on the image's own L2 table or refcount block: a
+	 * guest write there would rewrite the image's metadata. */
+	build(3);
+	be64_put(img + H_L2, H_L2 | COPIED);
+	expect_io_error(true, 0, "overlaps the image header or tables",
+			"data cluster on an L2 table");
+	is_int(file_u64(H_L2), H_L2 | COPIED,
+	       "data cluster on an L2 table: the table is untouched");
+	build(3);
+	be64_put(img + H_L2, H_RB | COPIED);
+	expect_io_error(true, 0, "overlaps the image header or tables",
+			"data cluster on a refcount block");
 	build(3);
 	be64_put(img + H_L2, H_DATA);		/* no COPIED: refcount says 2 */
 	be16_put(img + H_RB + 2 * 5, 2);
