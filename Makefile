@@ -98,7 +98,7 @@ check: tests static-tests
 		tests/nested/harness-args.t tests/nested/guest-tests.t tests/nested/gdb-session.t \
 		tests/boot/boot-test.t tests/boot/boot-virtio.t tests/boot/boot-pvm-compat.t \
 		tests/boot/boot-share.t tests/boot/gdb-linux.t tests/boot/boot-panic.t \
-		tests/boot/hostroot.t tests/boot/boot-console.t
+		tests/boot/hostroot.t tests/boot/boot-console.t tests/boot/disk-crash.t
 
 # Boots a Debian cloud kernel (docs/boot-test.md).  Without a usable
 # /dev/kvm it runs the static mvm inside the nested-KVM harness.
