@@ -9,7 +9,10 @@ WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 CFLAGS	:= -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
 	   -DMVM_VERSION=\"$(VERSION)\" $(EXTRA_CFLAGS)
 LDFLAGS	:= -pthread $(EXTRA_LDFLAGS)
-LDLIBS	:= -lz
+# zlib, liblzma, liblz4, libzstd, libbz2: host decompression of bzImages
+# (x86/decompress.c); Debian's -dev packages also ship the .a files that
+# STATIC=1 links.
+LDLIBS	:= -lz -llzma -llz4 -lzstd -lbz2
 
 ifeq ($(STATIC),1)
 # Static binaries for the nested-KVM harness (its guest has no libc).

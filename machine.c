@@ -324,6 +324,7 @@ static int machine_load_kernel(struct machine *m)
 	if (err)
 		goto out;
 	bc.cmdline = cmdline;
+	bc.guest_decompress = cfg->guest_decompress;
 	err = x86_boot_load(&m->vm.mem, &bc, &entry);
 	if (err)
 		goto out;

@@ -37,6 +37,12 @@ static const char run_usage[] =
 "COMMAND reads /dev/null.\n"
 "\n"
 "  -k, --kernel FILE     bzImage or ELF vmlinux to boot\n"
+"      --no-host-decompress\n"
+"                        let a bzImage decompress itself in the guest\n"
+"                        (default: mvm decompresses its gzip, bzip2, lzma,\n"
+"                        xz, lz4 or zstd payload and enters the kernel\n"
+"                        directly; lzo and unknown formats always\n"
+"                        decompress in the guest)\n"
 "  -i, --initrd FILE     initramfs / initrd image\n"
 "  -p, --params CMDLINE  appended to the kernel command line\n"
 "                        (default: \"" VM_DEFAULT_CMDLINE "\")\n"
@@ -171,6 +177,7 @@ enum {
 	OPT_MEM_PREALLOC,
 	OPT_MEM_OVERCOMMIT,
 	OPT_TIMING,
+	OPT_NO_HOST_DECOMPRESS,
 };
 
 /* --share: parse, and refuse a tag already in use. */
@@ -252,6 +259,8 @@ static int cmd_run(int argc, char **argv)
 		{ "mem-prealloc", no_argument, NULL, OPT_MEM_PREALLOC },
 		{ "mem-overcommit", no_argument, NULL, OPT_MEM_OVERCOMMIT },
 		{ "timing", optional_argument, NULL, OPT_TIMING },
+		{ "no-host-decompress", no_argument, NULL,
+		  OPT_NO_HOST_DECOMPRESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -398,6 +407,9 @@ static int cmd_run(int argc, char **argv)
 				       optarg);
 				return 2;
 			}
+			break;
+		case OPT_NO_HOST_DECOMPRESS:
+			cfg.guest_decompress = true;
 			break;
 		case OPT_VERBOSE:
 			hc->verbose = true;

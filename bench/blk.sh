@@ -63,7 +63,8 @@ trap 'rm -rf "$out"' EXIT
 "$CC" -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-D_GNU_SOURCE -pthread -Iinclude -Itests "${extra[@]}" \
 	-o "$out/blk_bench" bench/blk_bench.c \
-	"$lib/tests/lib/ucall_host.o" "$lib/libmvm.a" -lz
+	"$lib/tests/lib/ucall_host.o" "$lib/libmvm.a" \
+	-lz -llzma -llz4 -lzstd -lbz2
 cp build/guest/g_blk_bench.bzImage "$out/"
 
 # One in-process run per configuration; the image goes to /dev/shm (or

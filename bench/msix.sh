@@ -48,7 +48,8 @@ trap 'rm -rf "$out"' EXIT
 "$CC" -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-D_GNU_SOURCE -pthread -Iinclude -Itests "${extra[@]}" \
 	-o "$out/msix_bench" bench/msix_bench.c \
-	"$lib/tests/lib/ucall_host.o" "$lib/libmvm.a" -lz
+	"$lib/tests/lib/ucall_host.o" "$lib/libmvm.a" \
+	-lz -llzma -llz4 -lzstd -lbz2
 cp build/guest/g_msix_bench.bzImage "$out/"
 
 # mvm holds one eventfd per vector and the simulated host a reference to

@@ -32,6 +32,7 @@
 
 struct machine_config {
 	const char *kernel;		/* NULL: boot the embedded guest */
+	bool guest_decompress;		/* --no-host-decompress */
 	const char *initrd;
 	const char *params;		/* appended to the default cmdline */
 	uint64_t mem_size;		/* bytes */

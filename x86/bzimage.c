@@ -6,6 +6,10 @@
  * followed by the protected-mode kernel.  We load only the latter, at a
  * kernel_alignment-aligned address, and enter it at load + 0x200 in long
  * mode with %rsi pointing at the zero page; the setup code never runs.
+ * That is the guest-decompression path: by default, once the image is
+ * parsed and placed, x86/bzimage_host.c decompresses the payload on the
+ * host instead and enters the kernel proper, falling back to this path
+ * for the formats and kernels it cannot take.
  *
  * Offsets are those of struct setup_header in
  * arch/x86/include/uapi/asm/bootparam.h (the header sits at 0x1f1 both in
@@ -33,20 +37,6 @@
 
 _Static_assert(offsetof(struct boot_params, hdr) == BZ_HDR_OFFSET,
 	       "setup_header lives at 0x1f1 of the zero page");
-
-struct bzimage {
-	struct setup_header hdr;	/* as found in the file */
-	size_t hdr_len;			/* bytes to copy from 0x1f1 */
-	size_t pm_offset;		/* protected-mode kernel in the file */
-	size_t pm_len;
-	uint64_t runtime_start;		/* 0 if relocatable */
-};
-
-struct bz_place {
-	uint64_t load;
-	uint64_t end;			/* end of the init_size window */
-	uint64_t initrd;
-};
 
 static bool is_pow2(uint64_t x)
 {
@@ -245,6 +235,11 @@ int bzimage_load(struct guest_mem *mem, const struct boot_config *cfg,
 	err = bzimage_place(mem, cfg, &bz, &p);
 	if (err)
 		return err;
+	if (!cfg->guest_decompress) {
+		err = bzimage_host_load(mem, cfg, &bz, &p, entry);
+		if (err != BZ_HOST_FALLBACK)
+			return err;
+	}
 
 	/* Everything fits: from here on only guest RAM is written. */
 	bp = boot_zero_page(mem);

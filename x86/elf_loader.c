@@ -33,15 +33,15 @@ bool elf_is_elf(const struct boot_image *img)
 	return img->len >= SELFMAG && !memcmp(img->data, ELFMAG, SELFMAG);
 }
 
-static void elf_phdr(const struct boot_image *img, const Elf64_Ehdr *eh,
-		     unsigned int i, Elf64_Phdr *ph)
+void elf_kernel_phdr(const struct elf_kernel *k, unsigned int i,
+		     Elf64_Phdr *ph)
 {
 	/* Bounds checked by elf_check_header(); memcpy for alignment. */
-	memcpy(ph, img->data + eh->e_phoff + (uint64_t)i * sizeof(*ph),
+	memcpy(ph, k->img->data + k->eh.e_phoff + (uint64_t)i * sizeof(*ph),
 	       sizeof(*ph));
 }
 
-static bool elf_is_load(const Elf64_Phdr *ph)
+bool elf_phdr_is_load(const Elf64_Phdr *ph)
 {
 	return ph->p_type == PT_LOAD && ph->p_memsz;
 }
@@ -50,7 +50,7 @@ static bool elf_is_load(const Elf64_Phdr *ph)
  * Physical address of a segment: p_paddr, unless a tool left it zero, in
  * which case a kernel-map virtual address is turned back into physical.
  */
-static uint64_t elf_seg_phys(const Elf64_Phdr *ph)
+uint64_t elf_phdr_phys(const Elf64_Phdr *ph)
 {
 	if (ph->p_paddr)
 		return ph->p_paddr;
@@ -110,13 +110,10 @@ static int elf_check_header(const struct boot_image *img, Elf64_Ehdr *eh)
 	return 0;
 }
 
-/* Check one PT_LOAD against the file and guest RAM. */
-static int elf_check_segment(const struct guest_mem *mem,
-			     const struct boot_image *img, unsigned int i,
+/* Check one PT_LOAD against the file. */
+static int elf_check_segment(const struct boot_image *img, unsigned int i,
 			     const Elf64_Phdr *ph)
 {
-	uint64_t pa = elf_seg_phys(ph), need;
-
 	if (ph->p_filesz > ph->p_memsz) {
 		pr_err("%s: segment %u: p_filesz 0x%llx exceeds p_memsz 0x%llx",
 		       img->label, i, (unsigned long long)ph->p_filesz,
@@ -130,58 +127,45 @@ static int elf_check_segment(const struct guest_mem *mem,
 		       (unsigned long long)ph->p_offset, img->len);
 		return -ENODATA;
 	}
-	if (pa < HIGH_MEMORY_START) {
-		pr_err("%s: segment %u at 0x%llx is below 1 MiB, where mvm keeps the zero page and boot tables",
-		       img->label, i, (unsigned long long)pa);
+	if (elf_phdr_phys(ph) + ph->p_memsz < elf_phdr_phys(ph)) {
+		pr_err("%s: segment %u [0x%llx, +0x%llx) wraps around the address space",
+		       img->label, i, (unsigned long long)elf_phdr_phys(ph),
+		       (unsigned long long)ph->p_memsz);
 		return -EINVAL;
-	}
-	if (pa >= mem->low_size || ph->p_memsz > mem->low_size - pa) {
-		if (pa >= MMIO_HOLE_START || ph->p_memsz > MMIO_HOLE_START - pa)
-			pr_err("%s: segment %u [0x%llx, +0x%llx) is outside guest RAM: mvm loads kernels below 3 GiB",
-			       img->label, i, (unsigned long long)pa,
-			       (unsigned long long)ph->p_memsz);
-		else {
-			need = boot_ram_needed(pa + ph->p_memsz) / MiB;
-			pr_err("%s: segment %u [0x%llx, +0x%llx) is outside guest RAM (ends at 0x%llx): give the guest at least %llu MiB",
-			       img->label, i, (unsigned long long)pa,
-			       (unsigned long long)ph->p_memsz,
-			       (unsigned long long)mem->low_size,
-			       (unsigned long long)need);
-		}
-		return -ENOMEM;
 	}
 	return 0;
 }
 
 /*
- * Validate all PT_LOADs (file and RAM bounds, pairwise overlap) and return
- * the end of the highest one in *end.
+ * Validate all PT_LOADs against the file (bounds, pairwise overlap) and
+ * record their physical span.
  */
-static int elf_check_segments(const struct guest_mem *mem,
-			      const struct boot_image *img,
-			      const Elf64_Ehdr *eh, uint64_t *end)
+static int elf_check_segments(struct elf_kernel *k)
 {
+	const struct boot_image *img = k->img;
 	unsigned int i, j, nr = 0;
 	Elf64_Phdr a, b;
 	int err;
 
-	*end = 0;
-	for (i = 0; i < eh->e_phnum; i++) {
-		elf_phdr(img, eh, i, &a);
-		if (!elf_is_load(&a))
+	k->start = UINT64_MAX;
+	k->end = 0;
+	for (i = 0; i < k->eh.e_phnum; i++) {
+		elf_kernel_phdr(k, i, &a);
+		if (!elf_phdr_is_load(&a))
 			continue;
-		err = elf_check_segment(mem, img, i, &a);
+		err = elf_check_segment(img, i, &a);
 		if (err)
 			return err;
 		nr++;
-		*end = MAX(*end, elf_seg_phys(&a) + a.p_memsz);
+		k->start = MIN(k->start, elf_phdr_phys(&a));
+		k->end = MAX(k->end, elf_phdr_phys(&a) + a.p_memsz);
 		for (j = 0; j < i; j++) {
-			uint64_t sa = elf_seg_phys(&a), sb;
+			uint64_t sa = elf_phdr_phys(&a), sb;
 
-			elf_phdr(img, eh, j, &b);
-			if (!elf_is_load(&b))
+			elf_kernel_phdr(k, j, &b);
+			if (!elf_phdr_is_load(&b))
 				continue;
-			sb = elf_seg_phys(&b);
+			sb = elf_phdr_phys(&b);
 			if (sa < sb + b.p_memsz && sb < sa + a.p_memsz) {
 				pr_err("%s: segments %u and %u overlap at 0x%llx",
 				       img->label, j, i,
@@ -202,50 +186,101 @@ static int elf_check_segments(const struct guest_mem *mem,
  * e_entry of a vmlinux is already physical; accept a virtual one too by
  * translating it through the segment that contains it.
  */
-static int elf_entry(const struct boot_image *img, const Elf64_Ehdr *eh,
-		     uint64_t *rip)
+static int elf_entry(struct elf_kernel *k)
 {
-	uint64_t e = eh->e_entry;
+	uint64_t e = k->eh.e_entry;
 	unsigned int i;
 	Elf64_Phdr ph;
 
-	for (i = 0; i < eh->e_phnum; i++) {
-		elf_phdr(img, eh, i, &ph);
-		if (elf_is_load(&ph) && e >= elf_seg_phys(&ph) &&
-		    e - elf_seg_phys(&ph) < ph.p_memsz) {
-			*rip = e;
+	for (i = 0; i < k->eh.e_phnum; i++) {
+		elf_kernel_phdr(k, i, &ph);
+		if (elf_phdr_is_load(&ph) && e >= elf_phdr_phys(&ph) &&
+		    e - elf_phdr_phys(&ph) < ph.p_memsz) {
+			k->entry = e;
 			return 0;
 		}
 	}
-	for (i = 0; i < eh->e_phnum; i++) {
-		elf_phdr(img, eh, i, &ph);
-		if (elf_is_load(&ph) && e >= ph.p_vaddr &&
+	for (i = 0; i < k->eh.e_phnum; i++) {
+		elf_kernel_phdr(k, i, &ph);
+		if (elf_phdr_is_load(&ph) && e >= ph.p_vaddr &&
 		    e - ph.p_vaddr < ph.p_memsz) {
-			*rip = elf_seg_phys(&ph) + (e - ph.p_vaddr);
+			k->entry = elf_phdr_phys(&ph) + (e - ph.p_vaddr);
 			return 0;
 		}
 	}
 	pr_err("%s: ELF entry point 0x%llx is not inside any loaded segment",
-	       img->label, (unsigned long long)e);
+	       k->img->label, (unsigned long long)e);
 	return -EINVAL;
 }
 
+int elf_kernel_parse(const struct boot_image *img, struct elf_kernel *k)
+{
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	k->img = img;
+	err = elf_check_header(img, &k->eh);
+	if (!err)
+		err = elf_check_segments(k);
+	if (!err)
+		err = elf_entry(k);
+	return err;
+}
+
+/* Each PT_LOAD inside guest RAM, above the low 1 MiB mvm keeps. */
+static int elf_check_ram(const struct guest_mem *mem,
+			 const struct elf_kernel *k)
+{
+	const char *label = k->img->label;
+	uint64_t pa, need;
+	unsigned int i;
+	Elf64_Phdr ph;
+
+	for (i = 0; i < k->eh.e_phnum; i++) {
+		elf_kernel_phdr(k, i, &ph);
+		if (!elf_phdr_is_load(&ph))
+			continue;
+		pa = elf_phdr_phys(&ph);
+		if (pa < HIGH_MEMORY_START) {
+			pr_err("%s: segment %u at 0x%llx is below 1 MiB, where mvm keeps the zero page and boot tables",
+			       label, i, (unsigned long long)pa);
+			return -EINVAL;
+		}
+		if (pa < mem->low_size && ph.p_memsz <= mem->low_size - pa)
+			continue;
+		if (pa >= MMIO_HOLE_START ||
+		    ph.p_memsz > MMIO_HOLE_START - pa) {
+			pr_err("%s: segment %u [0x%llx, +0x%llx) is outside guest RAM: mvm loads kernels below 3 GiB",
+			       label, i, (unsigned long long)pa,
+			       (unsigned long long)ph.p_memsz);
+		} else {
+			need = boot_ram_needed(pa + ph.p_memsz) / MiB;
+			pr_err("%s: segment %u [0x%llx, +0x%llx) is outside guest RAM (ends at 0x%llx): give the guest at least %llu MiB",
+			       label, i, (unsigned long long)pa,
+			       (unsigned long long)ph.p_memsz,
+			       (unsigned long long)mem->low_size,
+			       (unsigned long long)need);
+		}
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int elf_copy_segments(struct guest_mem *mem,
-			     const struct boot_image *img,
-			     const Elf64_Ehdr *eh)
+			     const struct elf_kernel *k)
 {
 	unsigned int i;
 	Elf64_Phdr ph;
 	uint8_t *dst;
 
-	for (i = 0; i < eh->e_phnum; i++) {
-		elf_phdr(img, eh, i, &ph);
-		if (!elf_is_load(&ph))
+	for (i = 0; i < k->eh.e_phnum; i++) {
+		elf_kernel_phdr(k, i, &ph);
+		if (!elf_phdr_is_load(&ph))
 			continue;
-		dst = gpa_to_hva(mem, elf_seg_phys(&ph), ph.p_memsz);
+		dst = gpa_to_hva(mem, elf_phdr_phys(&ph), ph.p_memsz);
 		if (!dst)
 			return -EFAULT;
-		memcpy(dst, img->data + ph.p_offset, ph.p_filesz);
+		memcpy(dst, k->img->data + ph.p_offset, ph.p_filesz);
 		/* The bss: guest RAM may hold a previous boot's bytes. */
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}
@@ -267,17 +302,14 @@ static void elf_synth_header(struct setup_header *h)
 int elf_kernel_load(struct guest_mem *mem, const struct boot_config *cfg,
 		    struct boot_entry *entry)
 {
-	const struct boot_image *img = &cfg->kernel;
-	uint64_t end, rip, initrd = 0, limit;
+	uint64_t initrd = 0, limit;
 	struct boot_params *bp;
-	Elf64_Ehdr eh;
+	struct elf_kernel k;
 	int err;
 
-	err = elf_check_header(img, &eh);
+	err = elf_kernel_parse(&cfg->kernel, &k);
 	if (!err)
-		err = elf_check_segments(mem, img, &eh, &end);
-	if (!err)
-		err = elf_entry(img, &eh, &rip);
+		err = elf_check_ram(mem, &k);
 	if (!err)
 		err = boot_cmdline_check(cfg, ELF_CMDLINE_MAX,
 					 "x86 COMMAND_LINE_SIZE, vmlinux has no cmdline_size");
@@ -287,16 +319,16 @@ int elf_kernel_load(struct guest_mem *mem, const struct boot_config *cfg,
 		return err;
 	if (cfg->initrd.data) {
 		limit = boot_initrd_limit(mem, BOOT_INITRD_ADDR_MAX_DEFAULT);
-		initrd = boot_initrd_addr(cfg->initrd.len, end, limit);
+		initrd = boot_initrd_addr(cfg->initrd.len, k.end, limit);
 		if (!initrd)
-			return boot_initrd_nospace(cfg, end, limit);
+			return boot_initrd_nospace(cfg, k.end, limit);
 	}
 
 	/* Everything fits: from here on only guest RAM is written. */
 	bp = boot_zero_page(mem);
 	if (!bp)
 		return -EFAULT;
-	err = elf_copy_segments(mem, img, &eh);
+	err = elf_copy_segments(mem, &k);
 	if (err)
 		return err;
 	elf_synth_header(&bp->hdr);
@@ -304,7 +336,7 @@ int elf_kernel_load(struct guest_mem *mem, const struct boot_config *cfg,
 	if (err)
 		return err;
 
-	entry->rip = rip;
+	entry->rip = k.entry;
 	entry->rsi = BOOT_ZERO_PAGE_ADDR;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <elf.h>
 #include <asm/bootparam.h>
 #include <asm/e820.h>		/* E820_RAM, E820_RESERVED */
 
@@ -33,6 +34,12 @@ struct boot_config {
 	struct boot_image initrd;	/* data == NULL: none */
 	const char *cmdline;		/* full command line; NULL: empty */
 	uint64_t rsdp_gpa;		/* 0: none; else acpi_rsdp_addr */
+	/*
+	 * --no-host-decompress: load a bzImage as is and let its own
+	 * decompressor run in the guest, instead of decompressing its
+	 * payload here (x86/bzimage_host.c).
+	 */
+	bool guest_decompress;
 };
 
 struct boot_entry {
@@ -45,11 +52,19 @@ struct boot_entry {
  *   -ENOEXEC          not a bzImage / ELF vmlinux, or an unusable ELF kind
  *   -EPROTONOSUPPORT  bzImage boot protocol older than 2.12
  *   -EOPNOTSUPP       bzImage lacks LOADED_HIGH or a 64-bit entry point
- *   -ENODATA          file truncated (payload or segment past end of file)
+ *   -ENODATA          file truncated (payload or segment past end of file),
+ *                     or a bzImage payload's compressed stream ends early
  *   -EINVAL           inconsistent header, overlapping segments, empty initrd
  *   -E2BIG            command line longer than the kernel accepts
  *   -ENOMEM           kernel does not fit in guest RAM
  *   -ENOSPC           initrd does not fit in guest RAM next to the kernel
+ *   -EBADMSG          bzImage payload corrupt, or not the size it says
+ *                     (host decompression; -ENOEXEC: not a vmlinux)
+ * A bzImage's payload is decompressed here unless cfg->guest_decompress;
+ * a format mvm has no decompressor for, or a kernel that would have to
+ * move and cannot, is loaded as is with a one-line notice instead.  A
+ * corrupt payload may leave guest RAM from the kernel's load address up
+ * written (the zero page is not).
  */
 int x86_boot_load(struct guest_mem *mem, const struct boot_config *cfg,
 		  struct boot_entry *entry);
@@ -79,6 +94,56 @@ int elf_kernel_load(struct guest_mem *mem, const struct boot_config *cfg,
 		    struct boot_entry *entry);
 /* True if the image starts with the ELF magic. */
 bool elf_is_elf(const struct boot_image *img);
+
+/* A bzImage as x86/bzimage.c parsed it. */
+struct bzimage {
+	struct setup_header hdr;	/* as found in the file */
+	size_t hdr_len;			/* bytes to copy from 0x1f1 */
+	size_t pm_offset;		/* protected-mode kernel in the file */
+	size_t pm_len;
+	uint64_t runtime_start;		/* 0 if relocatable */
+};
+
+/* Where bzimage.c places a bzImage: the load address and init_size. */
+struct bz_place {
+	uint64_t load;
+	uint64_t end;			/* end of the init_size window */
+	uint64_t initrd;
+};
+
+/*
+ * Host decompression of a placed bzImage (x86/bzimage_host.c): 0 when
+ * loaded, -errno after a one-line error, or BZ_HOST_FALLBACK when the
+ * guest must decompress it (a one-line notice said why, unless the image
+ * has no payload at all).
+ */
+#define BZ_HOST_FALLBACK	1
+int bzimage_host_load(struct guest_mem *mem, const struct boot_config *cfg,
+		      const struct bzimage *bz, const struct bz_place *p,
+		      struct boot_entry *entry);
+
+/* An ELF vmlinux checked against its file (x86/elf_loader.c). */
+struct elf_kernel {
+	const struct boot_image *img;
+	Elf64_Ehdr eh;
+	uint64_t start;		/* lowest PT_LOAD physical address */
+	uint64_t end;		/* end of the highest PT_LOAD */
+	uint64_t entry;		/* physical entry point */
+};
+
+/*
+ * Check the ELF header, every PT_LOAD against the file (bounds, p_filesz
+ * <= p_memsz, no two overlapping) and the entry point; one line and
+ * -errno if something is wrong.  Guest RAM is not looked at.
+ */
+int elf_kernel_parse(const struct boot_image *img, struct elf_kernel *k);
+/* Program header i (i < k->eh.e_phnum). */
+void elf_kernel_phdr(const struct elf_kernel *k, unsigned int i,
+		     Elf64_Phdr *ph);
+/* A PT_LOAD with something in it. */
+bool elf_phdr_is_load(const Elf64_Phdr *ph);
+/* Its physical load address (p_paddr, or p_vaddr made physical). */
+uint64_t elf_phdr_phys(const Elf64_Phdr *ph);
 
 /*
  * Refuse a command line longer than max_len bytes (without the NUL) or

@@ -7,7 +7,8 @@
 grep -Eq '^mvm [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/v"; ok $? "version format"
 "$MVM" help run >"$TMP/h"; ok $? "mvm help run exits 0"
 for o in --kernel --initrd --params --mem --cpus --name --debug-exit --pvm-compat \
-	 --hugepages --mem-prealloc --mem-overcommit --timing; do
+	 --hugepages --mem-prealloc --mem-overcommit --timing \
+	 --no-host-decompress; do
 	grep -q -- "$o" "$TMP/h"; ok $? "help run documents $o"
 done
 "$MVM" run --help | cmp -s - "$TMP/h"; ok $? "run --help is help run"

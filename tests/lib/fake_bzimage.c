@@ -31,6 +31,7 @@ void fake_bzimage_defaults(struct fake_bzimage_opts *o)
 	o->magic = FAKE_BZ_MAGIC;
 	/* The 2.15 header's last field ends at 0x268. */
 	o->hdr_jump = 0x268 - 0x202;
+	o->payload_offset = FAKE_BZ_PAYLOAD_OFFSET;
 }
 
 size_t fake_bzimage_pm_offset(const struct fake_bzimage_opts *o)
@@ -53,6 +54,8 @@ uint8_t *fake_bzimage_build(const struct fake_bzimage_opts *o, size_t *len)
 
 	if (o->entry_code && payload < FAKE_BZ_ENTRY64 + o->entry_code_len)
 		payload = FAKE_BZ_ENTRY64 + o->entry_code_len;
+	if (o->payload && payload < o->payload_offset + o->payload_len)
+		payload = o->payload_offset + o->payload_len;
 	full = pm_off + payload;
 	if (o->truncate > full)
 		return NULL;
@@ -76,6 +79,10 @@ uint8_t *fake_bzimage_build(const struct fake_bzimage_opts *o, size_t *len)
 	h.cmdline_size = o->cmdline_size;
 	h.pref_address = o->pref_address;
 	h.init_size = o->init_size;
+	if (o->payload) {
+		h.payload_offset = o->payload_offset;
+		h.payload_length = (uint32_t)o->payload_len;
+	}
 	memcpy(img + HDR_OFFSET, &h, sizeof(h));
 
 	for (i = 0; i < payload; i++)
@@ -83,6 +90,9 @@ uint8_t *fake_bzimage_build(const struct fake_bzimage_opts *o, size_t *len)
 	if (o->entry_code)
 		memcpy(img + pm_off + FAKE_BZ_ENTRY64, o->entry_code,
 		       o->entry_code_len);
+	if (o->payload)
+		memcpy(img + pm_off + o->payload_offset, o->payload,
+		       o->payload_len);
 	*len = full - o->truncate;
 	return img;
 }

@@ -5,7 +5,10 @@
  * provoke one refusal.  The protected-mode part is filled with
  * fake_bzimage_payload_byte() so a test can check it landed intact; with
  * entry_code the bytes at payload offset 0x200 (the 64-bit entry point)
- * are real code, so a guest test can boot the image under KVM.
+ * are real code, so a guest test can boot the image under KVM.  With
+ * payload, the header's payload_offset/payload_length (boot.rst, 2.08+)
+ * describe those bytes, put at payload_offset in the protected-mode part
+ * (which grows to hold them): a compressed kernel for host decompression.
  */
 #ifndef MVM_TESTS_FAKE_BZIMAGE_H
 #define MVM_TESTS_FAKE_BZIMAGE_H
@@ -31,10 +34,14 @@ struct fake_bzimage_opts {
 	uint8_t hdr_jump;		/* byte 0x201: header end - 0x202 */
 	const uint8_t *entry_code;	/* NULL, or code at payload + 0x200 */
 	size_t entry_code_len;
+	const uint8_t *payload;		/* NULL: payload_length 0 */
+	size_t payload_len;
+	uint32_t payload_offset;	/* FAKE_BZ_PAYLOAD_OFFSET */
 };
 
 #define FAKE_BZ_MAGIC		0x53726448	/* "HdrS" */
 #define FAKE_BZ_ENTRY64		0x200	/* entry offset in the payload */
+#define FAKE_BZ_PAYLOAD_OFFSET	0x400	/* after the 64-bit entry point */
 
 void fake_bzimage_defaults(struct fake_bzimage_opts *o);
 /* Build the image; returns a malloc()ed buffer (or NULL) and its length. */
