@@ -138,6 +138,16 @@ static int bzimage_parse(const struct boot_image *img, struct bzimage *bz)
 			       (unsigned long long)bz->runtime_start);
 			return -EINVAL;
 		}
+		/* Its init_size window must end in RAM below the PCI hole
+		 * (and the sum must not wrap past 2^64). */
+		if (bz->runtime_start > MMIO_HOLE_START ||
+		    h->init_size > MMIO_HOLE_START - bz->runtime_start) {
+			pr_err("%s: non-relocatable kernel wants to run at 0x%llx with init_size 0x%x, beyond the 3 GiB of RAM below the PCI hole: no guest can hold it",
+			       img->label,
+			       (unsigned long long)bz->runtime_start,
+			       h->init_size);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -151,6 +161,8 @@ static uint64_t bzimage_window_end(const struct bzimage *bz, uint64_t load)
 {
 	uint64_t start = bz->runtime_start ? bz->runtime_start : load;
 
+	/* Both sums are small: load < 3 GiB, pm_len the file's size; a
+	 * runtime_start near 2^64 was refused when the header was read. */
 	return MAX(load + bz->pm_len, start + bz->hdr.init_size);
 }
 

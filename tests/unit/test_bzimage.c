@@ -181,6 +181,15 @@ static void test_placement(void)
 		       &o, 32 * MiB, NULL, initrd, 9 * MiB, 0, -ENOSPC, LOAD_INITRD_LABEL,
 		       "only 8388608 bytes are free");
 
+	/* A non-relocatable kernel that wants to run where pref_address +
+	 * init_size wraps past 2^64: impossible, refused (it was accepted). */
+	fake_bzimage_defaults(&o);
+	o.relocatable = 0;
+	o.pref_address = 0xfffffffffff00000ULL;
+	expect_refusal("non-relocatable: pref_address + init_size wraps",
+		       &o, 32 * MiB, NULL, NULL, 0, 0, -EINVAL, KLABEL,
+		       "beyond the 3 GiB of RAM below the PCI hole");
+
 	/* An initrd that fits only if the kernel moves down from 16 MiB. */
 	fake_bzimage_defaults(&o);
 	if (!run_load(&r, &o, 32 * MiB, NULL, initrd, 9 * MiB, 0)) {
