@@ -273,7 +273,7 @@ int vhost_user_set_mem_table(struct vhost_user *vu,
 	uint32_t n = 0;
 
 	if (mem->fd < 0) {
-		pr_err("%s: guest RAM is not shareable (no memfd)", vu->name);
+		pr_err("%s: guest RAM is not shareable (not in a file)", vu->name);
 		return -EINVAL;
 	}
 	/* struct VhostUserMemoryRegion: guest address, size, front-end

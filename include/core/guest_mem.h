@@ -16,15 +16,17 @@ struct guest_mem {
 	uint64_t size;		/* total RAM bytes */
 	uint64_t low_size;	/* RAM below the MMIO hole */
 	uint64_t high_size;	/* RAM from HIGH_RAM_START */
-	int fd;			/* shared RAM: its memfd; -1: private */
+	int fd;			/* shared RAM: its file; -1: private */
 };
 
 /* Allocate `size` bytes of guest RAM; returns 0 or -errno. */
 int guest_mem_init(struct guest_mem *mem, uint64_t size);
 /*
- * The same, as a memfd mapped MAP_SHARED, so another process (a
+ * The same, as a file mapped MAP_SHARED, so another process (a
  * vhost-user back-end) can map guest RAM from mem->fd: byte i of the
- * file is byte i of mem->host.
+ * file is byte i of mem->host.  The file is on a private tmpfs with
+ * transparent huge pages (huge=always) when mvm can mount one (root, or
+ * a user namespace), else a memfd.
  */
 int guest_mem_init_shared(struct guest_mem *mem, uint64_t size);
 void guest_mem_destroy(struct guest_mem *mem);
