@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest RAM: one anonymous MAP_NORESERVE mapping split around the 32-bit
- * MMIO hole.  Bytes [0, low_size) are guest-physical [0, low_size); the rest
+ * Guest RAM: one anonymous MAP_NORESERVE mapping, 2 MiB-aligned so KVM
+ * can map transparent huge pages whole, split around the 32-bit MMIO
+ * hole.  Bytes [0, low_size) are guest-physical [0, low_size); the rest
  * is guest-physical [4 GiB, 4 GiB + high_size).  Every host access to guest
  * memory goes through gpa_to_hva(), which checks bounds.
  */

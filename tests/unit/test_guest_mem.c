@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest RAM: private RAM has no file; shared RAM's file holds guest RAM
- * byte for byte (what a vhost-user back-end maps), below and above the
- * 32-bit MMIO hole.  Which file it is (mvm's huge-page tmpfs where it
- * can mount one, else a memfd) depends on the host: said in a diag line,
- * with the mapping's alignment and how much of what was touched sits in
- * 2 MiB pages.
+ * Guest RAM: private RAM has no file and is 2 MiB-aligned; shared RAM's
+ * file holds guest RAM byte for byte (what a vhost-user back-end maps),
+ * below and above the 32-bit MMIO hole.  Which file it is (mvm's
+ * huge-page tmpfs where it can mount one, else a memfd) depends on the
+ * host: said in a diag line, with the mapping's alignment and how much
+ * of what was touched sits in 2 MiB pages.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -87,6 +87,9 @@ int main(void)
 
 	ok(!guest_mem_init(&mem, 8 * MiB) && mem.fd == -1,
 	   "private RAM has no file");
+	ok(IS_ALIGNED((uintptr_t)mem.host, 2 * MiB),
+	   "private RAM is 2 MiB-aligned (KVM can map huge pages whole)");
+	memset(mem.host, 1, mem.size);
 	guest_mem_destroy(&mem);
 	check_shared(8 * MiB);
 	check_shared(4 * GiB + 2 * MiB);
