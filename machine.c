@@ -14,6 +14,7 @@
  * register a struct machine_dev_ops, through which they are freed and
  * print their own state for `mvm stat` and `mvm debug`.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,15 @@ struct machine_pending {
 	struct blockdev *disk_bd[VM_MAX_DISKS];
 	struct tap net_tap[VM_MAX_NETS];
 	unsigned int nr_net_taps;
-	/* --share: each virtiofsd running and connected, until its device
-	 * takes it. */
+	/* --share: which virtiofsd and which daemon it is (its --help, run
+	 * while the kernel is read), each started (nr_fsd), then connected
+	 * (nr_fsd_connected), until its device takes it. */
+	char fsd_bin[PATH_MAX];
+	struct virtiofsd_probe fsd_probe;
 	struct virtiofsd fsd[VM_MAX_SHARES];
 	struct vhost_user fsd_vu[VM_MAX_SHARES];
 	unsigned int nr_fsd;
+	unsigned int nr_fsd_connected;
 	/* Host-root mode: the kernel file, read once to learn its release. */
 	uint8_t *kernel;
 	size_t kernel_len;
@@ -393,18 +398,93 @@ static int machine_alloc_ram(struct machine *m)
 	return vm_memory_alloc(&m->vm, m->cfg.mem_size, flags);
 }
 
+/* Will host-root mode need the host's / shared?  From the kernel's
+ * header, before the whole file is read (a bzImage says its release in
+ * its first KiBs; for an ELF vmlinux this says no, which only costs the
+ * head start below). */
+static bool hostroot_needs_share(const struct machine_config *cfg)
+{
+	char kver[HOSTROOT_KVER_MAX];
+	uint8_t head[64 * 1024];
+	ssize_t n = -1;
+	int fd;
+
+	if (!cfg->hostroot || cfg->initrd || !cfg->kernel ||
+	    getenv("MVM_HOSTROOT_TEST_ROOT"))
+		return false;
+	fd = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = pread(fd, head, sizeof(head), 0);
+		close(fd);
+	}
+	return n > 0 && !hostroot_kernel_version(head, (size_t)n, kver);
+}
+
 /*
- * --share: start every virtiofsd and do the vhost-user handshake (needs
- * no KVM), so a missing or failing virtiofsd is refused before /dev/kvm
- * is opened.
+ * --share, or host-root mode's /: find virtiofsd and ask it which
+ * daemon it is (`virtiofsd --help`) in the background while the kernel
+ * is read.  Nothing is said when there is none: that is refused later,
+ * in the order bad input has always been refused.
  */
-static int machine_start_virtiofsds(struct machine *m)
+static void machine_probe_virtiofsd(struct machine *m)
 {
 	struct machine_pending *p = m->pending;
-	char bin[4096];
+
+	if ((!m->cfg.nr_shares && !hostroot_needs_share(&m->cfg)) ||
+	    virtiofsd_find(m->cfg.virtiofsd, NULL, p->fsd_bin,
+			   sizeof(p->fsd_bin))) {
+		p->fsd_bin[0] = '\0';
+		return;
+	}
+	virtiofsd_probe_start(&p->fsd_probe, p->fsd_bin);
+}
+
+/*
+ * Start every virtiofsd now, so that they start up while mvm loads the
+ * kernel and builds the initramfs; machine_connect_virtiofsds() does
+ * the handshakes.
+ */
+static int machine_spawn_virtiofsds(struct machine *m)
+{
+	struct machine_pending *p = m->pending;
+	bool rust;
 	int err;
 
-	if (m->cfg.nr_shares) {
+	if (!m->cfg.nr_shares) {
+		virtiofsd_probe_cancel(&p->fsd_probe);	/* not needed */
+		return 0;
+	}
+	if (!p->fsd_bin[0] &&
+	    virtiofsd_find(m->cfg.virtiofsd, NULL, p->fsd_bin,
+			   sizeof(p->fsd_bin))) {
+		p->fsd_bin[0] = '\0';
+		return 0;
+	}
+	if (p->fsd_probe.fd < 0)	/* not asked yet */
+		virtiofsd_probe_start(&p->fsd_probe, p->fsd_bin);
+	rust = virtiofsd_probe_rust(&p->fsd_probe);
+	while (p->nr_fsd < m->cfg.nr_shares && p->nr_fsd < VM_MAX_SHARES) {
+		err = virtiofsd_spawn(&p->fsd[p->nr_fsd], p->fsd_bin, rust,
+				      &m->cfg.shares[p->nr_fsd],
+				      &p->fsd_vu[p->nr_fsd]);
+		if (err)
+			return err;
+		p->nr_fsd++;
+	}
+	return 0;
+}
+
+/*
+ * --share: connect to every virtiofsd and do the vhost-user handshake
+ * (needs no KVM), so a missing or failing virtiofsd is refused before
+ * /dev/kvm is opened.
+ */
+static int machine_connect_virtiofsds(struct machine *m)
+{
+	struct machine_pending *p = m->pending;
+	int err;
+
+	if (m->cfg.nr_shares && !p->fsd_bin[0]) {
 		char what[PATH_MAX + 16];
 
 		/* The first share names the need: the user's, or the host's /. */
@@ -414,16 +494,21 @@ static int machine_start_virtiofsds(struct machine *m)
 		else
 			snprintf(what, sizeof(what), "--share '%s'",
 				 m->cfg.shares[0].dir);
-		if (virtiofsd_find(m->cfg.virtiofsd, what, bin, sizeof(bin)))
+		if (virtiofsd_find(m->cfg.virtiofsd, what, p->fsd_bin,
+				   sizeof(p->fsd_bin)))
 			return -ENOENT;
-	}
-	while (p->nr_fsd < m->cfg.nr_shares && p->nr_fsd < VM_MAX_SHARES) {
-		err = virtiofsd_start(&p->fsd[p->nr_fsd], bin,
-				      &m->cfg.shares[p->nr_fsd],
-				      &p->fsd_vu[p->nr_fsd]);
+		err = machine_spawn_virtiofsds(m);	/* there now */
 		if (err)
 			return err;
-		p->nr_fsd++;
+	}
+	while (p->nr_fsd_connected < p->nr_fsd) {
+		unsigned int i = p->nr_fsd_connected;
+
+		err = virtiofsd_connect(&p->fsd[i], p->fsd_bin,
+					&m->cfg.shares[i], &p->fsd_vu[i]);
+		if (err)
+			return err;
+		p->nr_fsd_connected++;
 	}
 	return 0;
 }
@@ -726,6 +811,7 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 		err = -ENOMEM;
 		goto fail;
 	}
+	m->pending->fsd_probe.fd = -1;
 	if (cfg->nr_cpus < 1 || cfg->nr_cpus > VM_MAX_CPUS) {
 		pr_err("--cpus %u: must be between 1 and %d", cfg->nr_cpus,
 		       VM_MAX_CPUS);
@@ -734,7 +820,10 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 	}
 	/* First what needs no KVM, so bad input is refused before anything
 	 * touches /dev/kvm. */
+	machine_probe_virtiofsd(m);	/* --share: which virtiofsd */
 	err = machine_plan_hostroot(m);	/* -k alone: the host's / */
+	if (!err)
+		err = machine_spawn_virtiofsds(m); /* --share: start them */
 	if (!err)
 		err = machine_alloc_ram(m);	/* RAM, PCI hole */
 	if (!err)
@@ -744,7 +833,7 @@ int machine_build(struct machine *m, const struct machine_config *cfg)
 	if (!err)
 		err = machine_open_taps(m);	/* -n TAPs: virtio-net */
 	if (!err)
-		err = machine_start_virtiofsds(m); /* --share: virtiofsd */
+		err = machine_connect_virtiofsds(m); /* --share: handshake */
 	if (!err)
 		err = machine_open_passthrough(m); /* VFIO: checks, DMA map */
 	if (!err)
@@ -981,8 +1070,12 @@ void machine_destroy(struct machine *m)
 	if (p) {
 		for (i = 0; i < p->nr_net_taps; i++)
 			tap_close(&p->net_tap[i]);
-		for (i = 0; i < p->nr_fsd; i++)
+		virtiofsd_probe_cancel(&p->fsd_probe);
+		for (i = 0; i < p->nr_fsd; i++) {
+			/* Not talked to yet: another step failed first. */
+			p->fsd[i].quiet = i >= p->nr_fsd_connected;
 			virtiofsd_stop(&p->fsd[i], &p->fsd_vu[i]);
+		}
 		for (i = 0; i < VM_MAX_DISKS; i++)
 			blockdev_close(p->disk_bd[i]);
 		free(p->kernel);

@@ -22,8 +22,15 @@
  *
  *   host: [low RAM][guard][high RAM][guard]     (high only above 3 GiB)
  */
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <linux/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/guest_mem.h"
@@ -66,6 +73,130 @@ static int map_region(uint8_t *at, uint64_t len, int flags, int fd,
 		       (off_t)off);
 
 	return p == MAP_FAILED ? -errno : 0;
+}
+
+/*
+ * Shared guest RAM on transparent huge pages.  A memfd lives on the
+ * kernel's internal tmpfs, whose huge page policy is the system's
+ * /sys/kernel/mm/transparent_hugepage/shmem_enabled, "never" by default:
+ * every 4 KiB the guest touches is then its own shmem page and its own
+ * KVM page fault (about 25000 while a Linux guest boots), where private
+ * RAM gets THP.  A tmpfs of our own, mounted with huge=always, backs the
+ * file with 2 MiB pages whatever that setting (Documentation/filesystems/
+ * tmpfs.rst) and maps it 2 MiB-aligned, so KVM maps 2 MiB at a time.
+ * The tmpfs is never attached anywhere: fsopen()/fsmount() give a
+ * detached mount (Linux 5.2+), and the file is an O_TMPFILE on it.
+ * Mounting needs CAP_SYS_ADMIN over the mount namespace: root has it;
+ * other users get it in a new user namespace, in a child process (mvm
+ * keeps its own namespaces), which hands the file over a socket.
+ */
+static int huge_tmpfs_file(const char *size)
+{
+	int fs, mnt, fd = -1;
+
+	fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "huge", "always",
+		    0) ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", size, 0) ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) {
+		close(fs);
+		return -1;
+	}
+	mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+			   MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID |
+			   MOUNT_ATTR_NODEV);
+	close(fs);
+	if (mnt >= 0) {
+		fd = openat(mnt, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		close(mnt);
+	}
+	return fd;
+}
+
+static bool put_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok;
+}
+
+/* huge_tmpfs_file() in a child in new user and mount namespaces. */
+static int huge_tmpfs_file_userns(const char *size)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	char byte = 0, uid_map[32], gid_map[32];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *c;
+	int sv[2], fd = -1, st;
+	pid_t pid;
+
+	/* The same ids inside: the file is created as this user. */
+	snprintf(uid_map, sizeof(uid_map), "%u %u 1", getuid(), getuid());
+	snprintf(gid_map, sizeof(gid_map), "%u %u 1", getgid(), getgid());
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	memset(&ctl, 0, sizeof(ctl));
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls here: mvm may have threads. */
+		close(sv[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) ||
+		    !put_str("/proc/self/setgroups", "deny") ||
+		    !put_str("/proc/self/uid_map", uid_map) ||
+		    !put_str("/proc/self/gid_map", gid_map))
+			_exit(1);
+		fd = huge_tmpfs_file(size);
+		if (fd < 0)
+			_exit(1);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		_exit(sendmsg(sv[1], &mh, MSG_NOSIGNAL) == 1 ? 0 : 1);
+	}
+	close(sv[1]);
+	if (pid > 0) {
+		/* EOF, no fd, when the child fails. */
+		if (recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC) == 1 &&
+		    (c = CMSG_FIRSTHDR(&mh)) && c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(sv[0]);
+	return fd;
+}
+
+/* A file for shared RAM: on a huge-page tmpfs if we can, else a memfd. */
+static int shared_ram_fd(uint64_t size)
+{
+	char sz[24];
+	int fd;
+
+	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)size);
+	fd = huge_tmpfs_file(sz);
+	if (fd < 0)
+		fd = huge_tmpfs_file_userns(sz);
+	if (fd < 0)
+		fd = memfd_create("mvm-guest-ram", MFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* Touch every page once: for kernels without MADV_POPULATE_WRITE. */
@@ -121,10 +252,11 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t size, unsigned int flags)
 	if (huge && (!page || !IS_ALIGNED(size, page)))
 		return -EINVAL;
 	if (flags & GUEST_MEM_SHARED) {
-		fd = memfd_create("mvm-guest-ram",
-				  MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
+		fd = huge ? memfd_create("mvm-guest-ram",
+					 MFD_CLOEXEC | MFD_HUGETLB) :
+			    shared_ram_fd(size);
 		if (fd < 0)
-			return -errno;
+			return huge ? -errno : fd;
 		if (ftruncate(fd, (off_t)size) < 0) {
 			err = -errno;
 			close(fd);

@@ -90,7 +90,11 @@ void vhost_user_close(struct vhost_user *vu)
 static int fail(struct vhost_user *vu, uint32_t req, int err,
 		const char *what)
 {
-	if (!vu->dead)
+	if (!vu->dead && vu->quiet)
+		snprintf(vu->why, sizeof(vu->why), "vhost-user %s: %s%s%s",
+			 req_name(req), what, err ? ": " : "",
+			 err ? strerror(-err) : "");
+	else if (!vu->dead)
 		pr_err("%s: vhost-user %s: %s%s%s", vu->name, req_name(req),
 		       what, err ? ": " : "", err ? strerror(-err) : "");
 	vu->dead = true;
@@ -273,7 +277,7 @@ int vhost_user_set_mem_table(struct vhost_user *vu,
 	uint32_t n = 0;
 
 	if (mem->fd < 0) {
-		pr_err("%s: guest RAM is not shareable (no memfd)", vu->name);
+		pr_err("%s: guest RAM is not shareable (not in a file)", vu->name);
 		return -EINVAL;
 	}
 	/* struct VhostUserMemoryRegion: guest address, size, front-end

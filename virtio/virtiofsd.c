@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The virtiofsd process of one --share: found where Debian installs it,
- * started with its vhost-user socket in a private runtime directory,
- * its stderr copied to mvm's with a "virtiofsd[TAG]: " prefix, and
- * stopped and reaped at exit.  Two daemons are known:
+ * started with its vhost-user socket, its stderr copied to mvm's with a
+ * "virtiofsd[TAG]: " prefix, and stopped and reaped at exit.  mvm makes
+ * the socket in a private runtime directory, listens, connects, and
+ * hands the listening socket over as fd 3 (--fd=3, which both daemons
+ * take), so it starts up while mvm loads the kernel and nothing polls
+ * for it.  Two daemons are known:
  *   - QEMU's C virtiofsd (Debian 12: /usr/lib/qemu/virtiofsd, package
- *     qemu-system-common): --socket-path=P -o source=DIR -o cache=auto;
+ *     qemu-system-common): --fd=3 -o source=DIR -o cache=auto;
  *     it has no read-only mode, so for ",ro" mvm starts it in a private
  *     mount namespace where a read-only bind mount of DIR sits at "ro"
  *     in the private runtime directory and is its source (the kernel
@@ -13,8 +16,10 @@
  *     needs anyway).  Not DIR made read-only in place: for "/" (host-root
  *     mode) that would also take away the daemon's own pid file.
  *   - the Rust virtiofsd (/usr/libexec/virtiofsd, or on $PATH):
- *     --socket-path P --shared-dir DIR --cache auto, and --readonly.
+ *     --fd=3 --shared-dir DIR --cache auto, and --readonly.
  * Which one it is comes from its --help (the Rust one has --shared-dir).
+ * Both serve requests in the queue's own thread by default (no thread
+ * pool: --thread-pool-size 0 in QEMU 7.2's and the Rust one's help).
  */
 #include <fcntl.h>
 #include <libgen.h>
@@ -32,10 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/unix_socket.h"
 #include "core/util.h"
 #include "virtio/virtio_fs.h"
 
-#define START_TIMEOUT_MS	20000	/* slow under nested TCG */
 #define STOP_GRACE_MS		2000
 #define HELP_MAX		(64 * 1024)
 
@@ -118,8 +123,9 @@ int virtiofsd_find(const char *override, const char *what, char *buf,
 
 	if (override) {
 		if (!executable(override)) {
-			pr_err("--virtiofsd '%s': not an executable file (give the path of virtiofsd)",
-			       override);
+			if (what)
+				pr_err("--virtiofsd '%s': not an executable file (give the path of virtiofsd)",
+				       override);
 			return -1;
 		}
 		snprintf(buf, len, "%s", override);
@@ -139,8 +145,9 @@ int virtiofsd_find(const char *override, const char *what, char *buf,
 			return 0;
 		path += n + (path[n] == ':');
 	}
-	pr_err("%s: no virtiofsd found in /usr/libexec, /usr/lib/qemu or $PATH (install Debian's qemu-system-common or virtiofsd, or give --virtiofsd PATH)",
-	       what);
+	if (what)
+		pr_err("%s: no virtiofsd found in /usr/libexec, /usr/lib/qemu or $PATH (install Debian's qemu-system-common or virtiofsd, or give --virtiofsd PATH)",
+		       what);
 	return -1;
 }
 
@@ -152,23 +159,22 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Run `bin --help` (stdout and stderr); is `word` in what it printed? */
-static bool help_mentions(const char *bin, const char *word)
+/*
+ * Which daemon `bin` is, from its --help (the Rust one has --shared-dir).
+ * Run in the background while mvm reads the kernel: exec'ing a
+ * dynamically linked program is not free, least of all in a nested guest
+ * under TCG.  What it prints stays in the pipe (64 KiB) until read.
+ */
+void virtiofsd_probe_start(struct virtiofsd_probe *pr, const char *bin)
 {
-	char *out = calloc(1, HELP_MAX + 1);
-	size_t got = 0;
-	bool found = false;
-	long end = now_ms() + 5000;
-	int p[2], st;
-	pid_t pid;
-	ssize_t n;
+	int p[2];
 
-	if (!out || pipe2(p, O_CLOEXEC) < 0) {
-		free(out);
-		return false;
-	}
-	pid = fork();
-	if (pid == 0) {
+	pr->pid = 0;
+	pr->fd = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	pr->pid = fork();
+	if (pr->pid == 0) {
 		int nul = open("/dev/null", O_RDONLY);
 
 		if (nul >= 0)
@@ -179,25 +185,58 @@ static bool help_mentions(const char *bin, const char *word)
 		_exit(127);
 	}
 	close(p[1]);
-	while (pid > 0 && got < HELP_MAX) {
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+	if (pr->pid < 0) {
+		pr->pid = 0;
+		close(p[0]);
+		return;
+	}
+	pr->fd = p[0];
+}
+
+static void probe_end(struct virtiofsd_probe *pr)
+{
+	int st;
+
+	if (pr->pid > 0) {
+		kill(pr->pid, SIGKILL);
+		while (waitpid(pr->pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (pr->fd >= 0)
+		close(pr->fd);
+	pr->pid = 0;
+	pr->fd = -1;
+}
+
+bool virtiofsd_probe_rust(struct virtiofsd_probe *pr)
+{
+	char *out = calloc(1, HELP_MAX + 1);
+	long end = now_ms() + 5000;
+	bool found = false;
+	size_t got = 0;
+	ssize_t n;
+
+	while (out && pr->fd >= 0 && got < HELP_MAX) {
+		struct pollfd pf = { .fd = pr->fd, .events = POLLIN };
 		long left = end - now_ms();
 
 		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
 			break;
-		n = read(p[0], out + got, HELP_MAX - got);
+		n = read(pr->fd, out + got, HELP_MAX - got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
-	close(p[0]);
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		found = strstr(out, word) != NULL;
-	}
+	if (out)
+		found = strstr(out, "--shared-dir") != NULL;
+	probe_end(pr);
 	free(out);
 	return found;
+}
+
+void virtiofsd_probe_cancel(struct virtiofsd_probe *pr)
+{
+	probe_end(pr);
 }
 
 /* ---- the process ---------------------------------------------------- */
@@ -239,8 +278,12 @@ static void child_say(const char *a, const char *b, int err)
 	(void)w;
 }
 
-static int spawn(struct virtiofsd *d, char *const argv[], const char *ro_dir,
-		 const char *ro_view)
+/* Its vhost-user socket, listening, becomes its fd 3. */
+#define LISTEN_FD	3
+#define LISTEN_FD_OPT	"--fd=3"
+
+static int spawn(struct virtiofsd *d, char *const argv[], int listen_fd,
+		 const char *ro_dir, const char *ro_view)
 {
 	int p[2], nul, err;
 	pid_t pid;
@@ -261,6 +304,11 @@ static int spawn(struct virtiofsd *d, char *const argv[], const char *ro_dir,
 			dup2(nul, 0);
 		dup2(p[1], 1);
 		dup2(p[1], 2);
+		/* dup2() clears FD_CLOEXEC; a no-op dup2() would not. */
+		if (listen_fd == LISTEN_FD)
+			fcntl(LISTEN_FD, F_SETFD, 0);
+		else
+			dup2(listen_fd, LISTEN_FD);
 		/* If mvm dies without stopping it, it goes too. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (ro_dir) {
@@ -371,7 +419,8 @@ void virtiofsd_stop(struct virtiofsd *d, struct vhost_user *vu)
 	/* What it says while going away (QEMU 7.2's: "virtio_loop:
 	 * Unexpected poll revents 11" when the socket closes) is only
 	 * worth showing if it does not end cleanly. */
-	virtiofsd_relay(d);
+	if (!d->quiet)
+		virtiofsd_relay(d);
 	d->holding = true;
 	vhost_user_close(vu);
 	if (d->pid && !d->reaped) {
@@ -394,7 +443,7 @@ void virtiofsd_stop(struct virtiofsd *d, struct vhost_user *vu)
 		}
 	}
 	virtiofsd_relay(d);
-	if (!clean && d->held_len)
+	if (!clean && d->held_len && !d->quiet)
 		fputs(d->held, stderr);
 	d->holding = false;
 	d->held_len = 0;
@@ -424,16 +473,14 @@ static int make_rundir(struct virtiofsd *d)
 	return 0;
 }
 
-int virtiofsd_start(struct virtiofsd *d, const char *bin,
+int virtiofsd_spawn(struct virtiofsd *d, const char *bin, bool rust,
 		    const struct virtio_fs_spec *spec, struct vhost_user *vu)
 {
-	char sock_opt[PATH_MAX + 16], src_opt[PATH_MAX + 16], how[64];
+	char src_opt[PATH_MAX + 16];
 	const char *argv[16];
 	const char *ro_dir = NULL;
 	unsigned int n = 0;
-	bool rust;
-	long end;
-	int err;
+	int err, lfd = -1;
 
 	memset(d, 0, sizeof(*d));
 	d->pidfd = d->err_fd = -1;
@@ -445,11 +492,20 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 			 spec->dir);
 		return err;
 	}
-	rust = help_mentions(bin, "--shared-dir");
+	/* mvm listens and connects at once; virtiofsd accepts on the
+	 * listening socket it is given (--fd, both daemons have it) and
+	 * answers once it is ready.  So nothing waits for it to start
+	 * until the handshake. */
+	lfd = unix_listen(d->sock, 1);
+	err = lfd < 0 ? lfd : vhost_user_connect(vu, d->sock, d->name);
+	if (err) {
+		pr_errno(-err, "--share '%s': cannot make a vhost-user socket at %s",
+			 spec->dir, d->sock);
+		goto fail;
+	}
 	argv[n++] = bin;
+	argv[n++] = LISTEN_FD_OPT;
 	if (rust) {
-		argv[n++] = "--socket-path";
-		argv[n++] = d->sock;
 		argv[n++] = "--shared-dir";
 		argv[n++] = spec->dir;
 		argv[n++] = "--cache";
@@ -459,8 +515,6 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 		if (spec->ro)
 			argv[n++] = "--readonly";
 	} else {
-		snprintf(sock_opt, sizeof(sock_opt), "--socket-path=%s",
-			 d->sock);
 		if (spec->ro && mkdir(d->ro_view, 0700) < 0) {
 			err = -errno;
 			pr_errno(-err, "--share '%s': cannot make %s for its read-only view",
@@ -469,7 +523,6 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 		}
 		snprintf(src_opt, sizeof(src_opt), "source=%s",
 			 spec->ro ? d->ro_view : spec->dir);
-		argv[n++] = sock_opt;
 		argv[n++] = "-o";
 		argv[n++] = src_opt;
 		argv[n++] = "-o";
@@ -480,43 +533,66 @@ int virtiofsd_start(struct virtiofsd *d, const char *bin,
 			ro_dir = spec->dir;
 	}
 	argv[n] = NULL;
-	err = spawn(d, (char *const *)argv, ro_dir, d->ro_view);
+	err = spawn(d, (char *const *)argv, lfd, ro_dir, d->ro_view);
 	if (err) {
 		pr_errno(-err, "--share '%s': cannot start %s", spec->dir, bin);
 		goto fail;
 	}
-	/* It listens once it is ready; until then connect() fails. */
-	end = now_ms() + START_TIMEOUT_MS;
-	for (;;) {
-		if (!vhost_user_connect(vu, d->sock, d->name))
-			break;
-		if (virtiofsd_exited(d, false, how, sizeof(how))) {
-			virtiofsd_relay(d);
-			pr_err("--share '%s': %s (%s) ended before listening on its socket: %s (see its messages above; check the directory and --virtiofsd)",
-			       spec->dir, d->name, bin, how);
-			err = -ECHILD;
-			goto fail;
-		}
-		if (now_ms() > end) {
-			virtiofsd_relay(d);
-			pr_err("--share '%s': %s (%s) did not listen on %s within %d s (check --virtiofsd)",
-			       spec->dir, d->name, bin, d->sock,
-			       START_TIMEOUT_MS / 1000);
-			err = -ETIMEDOUT;
-			goto fail;
-		}
-		usleep(10000);
-	}
-	err = vhost_user_handshake(vu);
-	if (err) {
-		virtiofsd_relay(d);
-		pr_err("--share '%s': %s (%s) is not a working vhost-user back-end (check --virtiofsd)",
-		       spec->dir, d->name, bin);
-		goto fail;
-	}
-	virtiofsd_relay(d);
+	/* Only virtiofsd holds it now: if it dies, the connection resets. */
+	close(lfd);
 	return 0;
 fail:
+	if (lfd >= 0)
+		close(lfd);
+	vhost_user_close(vu);
+	remove_rundir(d);
+	return err;
+}
+
+/* After a failed handshake: give virtiofsd a moment to finish dying. */
+static bool ended(struct virtiofsd *d, char *how, size_t len)
+{
+	long end = now_ms() + STOP_GRACE_MS;
+
+	while (!virtiofsd_exited(d, false, how, len)) {
+		struct pollfd pf = { .fd = d->pidfd, .events = POLLIN };
+
+		if (now_ms() >= end)
+			return false;
+		if (d->pidfd < 0 || poll(&pf, 1, 100) < 0)
+			usleep(10000);
+	}
+	return true;
+}
+
+int virtiofsd_connect(struct virtiofsd *d, const char *bin,
+		      const struct virtio_fs_spec *spec, struct vhost_user *vu)
+{
+	char how[64];
+	int err;
+
+	/* The first reply comes once it has started: a failure here is
+	 * most likely it ending, which says more than the socket does. */
+	vu->quiet = true;
+	vu->why[0] = '\0';
+	err = vhost_user_handshake(vu);
+	vu->quiet = false;
+	if (!err) {
+		virtiofsd_relay(d);
+		return 0;
+	}
+	if (err != -EPROTO && ended(d, how, sizeof(how))) {
+		virtiofsd_relay(d);
+		pr_err("--share '%s': %s (%s) ended before it answered on its socket: %s (see its messages above; check the directory and --virtiofsd)",
+		       spec->dir, d->name, bin, how);
+		err = -ECHILD;
+	} else {
+		virtiofsd_relay(d);
+		if (vu->why[0])
+			pr_err("%s: %s", vu->name, vu->why);
+		pr_err("--share '%s': %s (%s) is not a working vhost-user back-end (check --virtiofsd)",
+		       spec->dir, d->name, bin);
+	}
 	virtiofsd_stop(d, vu);
 	return err;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest RAM (anonymous, or a memfd when shared; hugetlbfs pages on
+ * Guest RAM (anonymous, or a file when shared; hugetlbfs pages on
  * request) split around the 32-bit MMIO hole: guest-physical [0,
  * low_size) at host, [4 GiB, 4 GiB + high_size) at high_host, each
  * followed by a guard gap.  Every host access to guest memory goes
@@ -24,14 +24,16 @@ struct guest_mem {
 	uint64_t align;		/* of host: 2 MiB, 1 GiB from 1 GiB of RAM */
 	uint64_t page_size;	/* hugetlb page size, else 4 KiB */
 	unsigned int flags;	/* GUEST_MEM_* it was made with */
-	int fd;			/* shared RAM: its memfd; -1: private */
+	int fd;			/* shared RAM: its file; -1: private */
 };
 
 enum {
 	/*
-	 * A memfd mapped MAP_SHARED, so another process (a vhost-user
+	 * A file mapped MAP_SHARED, so another process (a vhost-user
 	 * back-end) can map guest RAM from mem->fd: byte i of the file is
-	 * byte i of mem->host.
+	 * guest RAM byte i (low region, then high).  The file is on a
+	 * private tmpfs with transparent huge pages (huge=always) when mvm
+	 * can mount one (root, or a user namespace), else a memfd.
 	 */
 	GUEST_MEM_SHARED	= 1U << 0,
 	/* hugetlbfs pages of the default size (MAP_HUGETLB / MFD_HUGETLB),

@@ -69,6 +69,8 @@ struct vhost_user {
 	uint64_t protocol_features;	/* what both sides use */
 	bool reply_ack;			/* REPLY_ACK negotiated */
 	bool dead;			/* the socket failed: never used again */
+	bool quiet;			/* ...said by the caller, not here */
+	char why[160];			/* how it failed, when quiet */
 	/* Per ring: started (kick sent) and the eventfds handed over. */
 	bool started[VHOST_USER_MAX_QUEUES];
 	int err_fd[VHOST_USER_MAX_QUEUES];

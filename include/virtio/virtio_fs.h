@@ -45,6 +45,9 @@ struct virtiofsd {
 	char line[512];			/* its stderr, up to the next '\n' */
 	size_t line_len;
 	bool reaped;
+	/* Stopped before mvm talked to it (another step failed): what it
+	 * says is not shown. */
+	bool quiet;
 	/* While stopping: its last lines, printed only if it then fails. */
 	bool holding;
 	char held[2048];
@@ -55,18 +58,38 @@ struct virtiofsd {
  * Which virtiofsd to run: `override` (--virtiofsd) when given, else the
  * first executable of /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd,
  * then `virtiofsd` on $PATH.  Returns 0 with the path in buf, or -1
- * after printing one line that starts with `what` (what needs it).
+ * after printing one line that starts with `what` (what needs it;
+ * NULL: print nothing).
  */
 int virtiofsd_find(const char *override, const char *what, char *buf,
 		   size_t len);
+/* `bin --help`, run in the background: which daemon it is. */
+struct virtiofsd_probe {
+	pid_t pid;			/* 0: none */
+	int fd;				/* what it printed; -1: none */
+};
+
+void virtiofsd_probe_start(struct virtiofsd_probe *pr, const char *bin);
+/* Wait (5 s at most) for what it printed: true if the Rust virtiofsd
+ * (it has --shared-dir); then stop and reap it. */
+bool virtiofsd_probe_rust(struct virtiofsd_probe *pr);
+void virtiofsd_probe_cancel(struct virtiofsd_probe *pr);
 /*
- * Start `bin` for `spec` with its socket in a new private runtime
- * directory, connect and do the vhost-user handshake.  On failure
- * everything is undone and one line says why (after virtiofsd's own
- * lines, prefixed).
+ * Start `bin` (the Rust virtiofsd if `rust`, else QEMU's) for `spec`
+ * with its socket in a new private runtime directory, already connected
+ * (vu), and return without waiting for it: the rest of mvm's start-up
+ * runs while virtiofsd starts (a dynamically linked program that sets up
+ * its sandbox).  On failure one line says why and nothing is left.
  */
-int virtiofsd_start(struct virtiofsd *d, const char *bin,
+int virtiofsd_spawn(struct virtiofsd *d, const char *bin, bool rust,
 		    const struct virtio_fs_spec *spec, struct vhost_user *vu);
+/*
+ * The vhost-user handshake with the virtiofsd virtiofsd_spawn() started:
+ * its first answer comes once it is ready.  On failure it is stopped and
+ * one line says why (after virtiofsd's own lines, prefixed).
+ */
+int virtiofsd_connect(struct virtiofsd *d, const char *bin,
+		      const struct virtio_fs_spec *spec, struct vhost_user *vu);
 /* Copy what it wrote to stderr so far to mvm's, "virtiofsd[TAG]: ...". */
 void virtiofsd_relay(struct virtiofsd *d);
 /*

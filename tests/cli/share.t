@@ -72,8 +72,8 @@ vfsd_fails "virtiofsd failing to start: its line prefixed, then one line with it
 	'#!/bin/sh
 echo "cannot serve: $*" >&2
 exit 3
-' "^virtiofsd\[bad\]: cannot serve: --socket-path=$XDG_RUNTIME_DIR/mvm-virtiofsd\.[A-Za-z0-9]*/vhost-user\.sock -o source=$TMP/share " \
-	"^mvm: --share '$TMP/share': virtiofsd\[bad\] ($TMP/vfsd-bad) ended before listening on its socket: exit status 3 (see its messages above; check the directory and --virtiofsd)$"
+' "^virtiofsd\[bad\]: cannot serve: --fd=3 -o source=$TMP/share " \
+	"^mvm: --share '$TMP/share': virtiofsd\[bad\] ($TMP/vfsd-bad) ended before it answered on its socket: exit status 3 (see its messages above; check the directory and --virtiofsd)$"
 ls -d "$XDG_RUNTIME_DIR"/mvm-virtiofsd.* >/dev/null 2>&1
 [ $? -ne 0 ]; ok $? "its private runtime directory is removed"
 
@@ -81,13 +81,13 @@ ls -d "$XDG_RUNTIME_DIR"/mvm-virtiofsd.* >/dev/null 2>&1
 # fork, before exec), exit status 127.
 vfsd_fails "a --virtiofsd the kernel cannot execute: why, then exit status 127" garbage \
 	'garbage' "^virtiofsd\[garbage\]: cannot run $TMP/vfsd-garbage: Exec format error$" \
-	"ended before listening on its socket: exit status 127 "
+	"ended before it answered on its socket: exit status 127 "
 
-# A virtiofsd killed by a signal before it listens.
+# A virtiofsd killed by a signal before it answers.
 printf '#!/bin/sh\nkill -9 $$\n' >"$TMP/killed-vfsd"
 chmod +x "$TMP/killed-vfsd"
 expect_fail "virtiofsd killed at start" 1 \
-	"virtiofsd\[share\] \($TMP/killed-vfsd\) ended before listening on its socket: killed by signal 9" \
+	"virtiofsd\[share\] \($TMP/killed-vfsd\) ended before it answered on its socket: killed by signal 9" \
 	-- run --share "$TMP/share" --virtiofsd "$TMP/killed-vfsd"
 
 # The real one: started, greeted, stopped, reaped (no /dev/kvm here).

@@ -3,7 +3,7 @@
  * vhost-user, front-end side (virtio/vhost_user.c), against a fake
  * back-end on a socketpair: the handshake with and without protocol
  * features, REPLY_ACK (acks awaited, a refusal caught), SET_MEM_TABLE's
- * regions and memfd, a ring's messages in order with their eventfds,
+ * regions and RAM file, a ring's messages in order with their eventfds,
  * GET_VRING_BASE, bad replies, a back-end that dies; then a virtio-pci
  * device with external queues on the test machine: DRIVER_OK hands the
  * queues over, the guest's notify reaches the back-end's kick fd, the
@@ -295,11 +295,11 @@ static void test_mem_table(void)
 	if (guest_mem_init(&mem, 8 * MiB))
 		tap_bail("guest_mem_init");
 	msg = CAPTURED(is_int(vhost_user_set_mem_table(&vu, &mem), -EINVAL,
-			      "private RAM (no memfd) refused"));
+			      "private RAM (no file) refused"));
 	ok(one_error_line(msg, "not shareable"), "one line says why");
 	guest_mem_destroy(&mem);
 	ok(!guest_mem_init_shared(&mem, 8 * MiB) && mem.fd >= 0,
-	   "shared RAM: a memfd");
+	   "shared RAM: a file");
 	is_int(vhost_user_set_mem_table(&vu, &mem), 0, "SET_MEM_TABLE acked");
 	r = find(&b, VHOST_USER_SET_MEM_TABLE, 0);
 	ok(r && r->nfds == 1 && r->size == 8 + 32 &&
@@ -311,7 +311,7 @@ static void test_mem_table(void)
 	   "region: gpa 0, 8 MiB, mvm's address, offset 0");
 	ok(r && r->nfds && !fstat(r->fds[0], &s1) && !fstat(mem.fd, &s2) &&
 	   s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev,
-	   "the fd passed is guest RAM's memfd");
+	   "the fd passed is guest RAM's file");
 	/* Above the 32-bit hole: two regions of the same file. */
 	if (!guest_mem_init_shared(&big, 4 * GiB)) {
 		is_int(vhost_user_set_mem_table(&vu, &big), 0,
