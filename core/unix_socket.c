@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -19,7 +20,8 @@ static int unix_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-int unix_listen(const char *path, int backlog)
+/* A stream socket bound (listening) or connected to path. */
+static int unix_socket_at(const char *path, bool listening, int backlog)
 {
 	struct sockaddr_un sa;
 	int fd, err;
@@ -30,8 +32,9 @@ int unix_listen(const char *path, int backlog)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, backlog) < 0) {
+	if (listening ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+			listen(fd, backlog) < 0 :
+			connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -39,21 +42,12 @@ int unix_listen(const char *path, int backlog)
 	return fd;
 }
 
+int unix_listen(const char *path, int backlog)
+{
+	return unix_socket_at(path, true, backlog);
+}
+
 int unix_connect(const char *path)
 {
-	struct sockaddr_un sa;
-	int fd, err;
-
-	err = unix_addr(path, &sa);
-	if (err)
-		return err;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return unix_socket_at(path, false, 0);
 }

@@ -29,6 +29,8 @@ expect_fail "--cpus too many" 2 "--cpus '65': must be between 1 and 64" -- run -
 expect_fail "--name with slash" 2 "--name 'a/b': must be 1 to 63 characters" -- run --name a/b
 expect_fail "--trace unknown category" 2 "--trace: unknown category 'bogus' \(valid: pci, msix" -- run --trace pci,bogus
 expect_fail "--timing empty marker" 2 "--timing='': the marker must be 1 to 128 bytes" -- run --timing=
+expect_fail "--timing marker too long" 2 "--timing='x{129}': the marker must be 1 to 128 bytes" \
+	-- run --timing="$(head -c 129 /dev/zero | tr '\0' x)"
 expect_fail "--pvm-compat bad value" 2 "--pvm-compat 'maybe': must be 'on', 'off' or 'auto'" -- run --pvm-compat maybe
 expect_fail "stop without a name" 2 "stop: needs one VM name" -- stop
 expect_fail "stop of a VM that does not run" 1 "no VM named 'nosuchvm'" -- stop nosuchvm
